@@ -485,6 +485,46 @@ def parse_process(p, source="config.json"):
     }
 
 
+def exec_process_plan(base, process_file=None, args=(), env=(), cwd=None,
+                      user=None, additional_gids=(), caps=(), tty=False,
+                      no_new_privs=False, apparmor=None, label=None):
+    """The process of `exec`: a process.json (--process) as it is, or the
+    container's own process with runc exec's flags laid over it."""
+    if process_file is not None:
+        if process_file == "-":
+            process_file = "/dev/stdin"
+        obj = load_json_file(process_file, "process.json")
+        return parse_process(_Fields(obj, "", "process.json"), "process.json")
+    if not args:
+        raise BrownieError("exec: give a command to run, or --process")
+    proc = dict(base or parse_process(_Fields({"args": ["sh"]}, "process")))
+    proc["args"] = list(args)
+    proc["env"] = list(proc["env"]) + list(env)
+    proc["terminal"] = tty
+    if cwd is not None:
+        proc["cwd"] = cwd
+    if user is not None:
+        uid, _, gid = user.partition(":")
+        try:
+            proc["uid"], proc["gid"] = int(uid), int(gid or 0)
+        except ValueError:
+            raise BrownieError("--user %r: give uid[:gid] as numbers" % user) from None
+    if additional_gids:
+        proc["groups"] = [int(g) for g in additional_gids]
+    if caps:
+        extra = parse_capabilities(_Fields({"bounding": list(caps)}, "--cap"))["bounding"]
+        proc["caps"] = {k: v | extra for k, v in (proc["caps"] or {
+            k: 0 for k in ("bounding", "effective", "permitted",
+                           "inheritable", "ambient")}).items()}
+    if no_new_privs:
+        proc["no_new_privs"] = True
+    if apparmor is not None:
+        proc["apparmor"] = apparmor
+    if label is not None:
+        proc["selinux"] = label
+    return proc
+
+
 def parse_hooks(cfg):
     """config.md "hooks" -> {hook name: [hook plan]}."""
     hooks = {}
@@ -1274,6 +1314,102 @@ def find_executable(args0, env):
     raise _exec_error(args0, "executable file not found in $PATH")
 
 
+# Terminal ioctls; powerpc numbers its TIOCSWINSZ differently.
+TIOCSCTTY = 0x540E
+TIOCSWINSZ = 0x80087467 if MACHINE.startswith("ppc") else 0x5414
+
+
+def set_window_size(fd, rows, cols):
+    import fcntl
+    fcntl.ioctl(fd, TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+def setup_console(console_fd, console_size, dev_console):
+    """process.terminal (runc's docs/terminals.md): make a pty inside the
+    container, send its master over the console socket (SCM_RIGHTS), and
+    make the slave the process's stdio and controlling terminal."""
+    import _socket
+    import fcntl
+    master, slave = os.openpty()  # the container's /dev/ptmx: its own devpts
+    rows, cols = console_size
+    if rows or cols:
+        set_window_size(slave, rows, cols)
+    if dev_console:
+        # /dev/console is the pty too, as in runc.
+        make_mount_target("/dev/console", True)
+        mount(os.ttyname(slave), "/dev/console", None, MS_BIND)
+    sock = _socket.socket(fileno=console_fd)
+    try:
+        sock.sendmsg([b"/dev/ptmx"], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS,
+                                       struct.pack("i", master))])
+    finally:
+        sock.close()
+        os.close(master)
+    for fd in (0, 1, 2):
+        os.dup2(slave, fd)
+    if slave > 2:
+        os.close(slave)
+    fcntl.ioctl(0, TIOCSCTTY, 0)
+
+
+def receive_console_master(sock):
+    """The pty master a container sent over a console socket."""
+    import socket
+    msg, ancdata, flags, addr = sock.recvmsg(4096, socket.CMSG_SPACE(4))
+    for level, kind, data in ancdata:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            return struct.unpack("i", data[:4])[0]
+    raise BrownieError("the container sent no terminal over the console socket")
+
+
+def proxy_terminal(master):
+    """Be the console of a `run` or `exec` in the foreground: the caller's
+    terminal in raw mode, copied to and from the pty master, the window size
+    passed on, until the container side closes."""
+    import select
+    import termios
+    import tty
+    stdin_tty = os.isatty(0)
+    saved = termios.tcgetattr(0) if stdin_tty else None
+
+    def resize(signum=None, frame=None):
+        if stdin_tty:
+            import fcntl
+            size = fcntl.ioctl(0, termios.TIOCGWINSZ, b"\0" * 8)
+            rows, cols = struct.unpack("HHHH", size)[:2]
+            set_window_size(master, rows, cols)
+    try:
+        if stdin_tty:
+            tty.setraw(0)
+            resize()
+            signal.signal(signal.SIGWINCH, resize)
+        inputs = [master, 0]
+        while True:
+            try:
+                ready = select.select(inputs, [], [])[0]
+            except InterruptedError:
+                continue
+            if master in ready:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:  # EIO: every slave fd is closed
+                    data = b""
+                if not data:
+                    break
+                os.write(1, data)
+            if 0 in ready:
+                data = os.read(0, 65536)
+                if data:
+                    os.write(master, data)
+                else:
+                    inputs.remove(0)
+                    os.write(master, b"\x04")  # EOF for the pty's reader
+    finally:
+        if saved is not None:
+            termios.tcsetattr(0, termios.TCSADRAIN, saved)
+        os.close(master)
+
+
 def finalize_process(proc, seccomp):
     """Everything between the container's setup and execve, in the order the
     kernel imposes: rlimits and OOM score while root; without no_new_privs a
@@ -1500,12 +1636,12 @@ def close_inherited_fds(keep):
                 pass
 
 
-def container_init(rfd, wfd, start_fd):
+def container_init(rfd, wfd, start_fd, console_fd=-1):
     """Stage 1 of the init (see the section comment)."""
     prctl(PR_SET_DUMPABLE, 0)  # no /proc/PID access into the runtime
     plan = recv_message(rfd)[0]
     try:
-        close_inherited_fds({0, 1, 2, rfd, wfd, start_fd}
+        close_inherited_fds({0, 1, 2, rfd, wfd, start_fd, console_fd}
                             | set(range(3, 3 + plan["preserve_fds"])))
         new = {kind for kind, path in plan["namespaces"] if path is None}
         joined = open_namespace_paths(plan["namespaces"])
@@ -1529,7 +1665,7 @@ def container_init(rfd, wfd, start_fd):
         pid = os.fork()
         if pid == 0:
             try:
-                container_init_stage2(plan, new, rfd, wfd, start_fd)
+                container_init_stage2(plan, new, rfd, wfd, start_fd, console_fd)
             except BaseException as e:
                 send_message(wfd, "error", error_text(e))
             os._exit(1)
@@ -1540,7 +1676,7 @@ def container_init(rfd, wfd, start_fd):
     os._exit(0)
 
 
-def container_init_stage2(plan, new, rfd, wfd, start_fd):
+def container_init_stage2(plan, new, rfd, wfd, start_fd, console_fd):
     """Stage 2: the container's pid 1, until it execs the process."""
     os.setsid()
     kinds = {kind for kind, path in plan["namespaces"]}
@@ -1569,17 +1705,19 @@ def container_init_stage2(plan, new, rfd, wfd, start_fd):
     send_message(wfd, "hooks")  # the parent runs prestart and createRuntime
     state = _expect(rfd, "ok")[1]
     run_hooks(plan["hooks"], ("createContainer",), state)
-    import_before_pivot(plan)
+    import_before_pivot(bool(plan["hooks"].get("startContainer")))
     pivot_into_rootfs(rootfs, plan["no_pivot"], own_mount_ns)
     if own_mount_ns and plan["rootfs_propagation_set"]:
         mount(None, "/", None, plan["root_propagation"])
+    proc = plan["process"]
+    if proc is not None and proc["terminal"]:
+        setup_console(console_fd, proc["console_size"], own_mount_ns)
     make_paths_readonly(plan["readonly"])
     mask_paths(plan["masked"])
     if plan["readonly_root"]:
         remount_root_readonly()
     if plan["personality"] is not None:
         _check(_libc.personality(plan["personality"]), "personality")
-    proc = plan["process"]
     exe = None
     if proc is not None:
         try:
@@ -1609,13 +1747,14 @@ def container_init_stage2(plan, new, rfd, wfd, start_fd):
         os._exit(1)
 
 
-def import_before_pivot(plan):
-    """After pivot_root the host's Python library is out of reach, so every
-    module the init still needs is imported now."""
-    import _socket  # noqa: F401  (wait_for_start)
+def import_before_pivot(with_hooks):
+    """After pivot_root (or exec's chroot) the host's Python library is out
+    of reach, so every module still needed is imported now."""
+    import _socket  # noqa: F401  (wait_for_start, setup_console)
+    import fcntl  # noqa: F401  (setup_console)
     import resource  # noqa: F401  (apply_rlimits)
     import stat  # noqa: F401  (find_executable)
-    if plan["hooks"].get("startContainer"):
+    if with_hooks:
         import json  # noqa: F401
         import subprocess  # noqa: F401
 
@@ -1656,6 +1795,43 @@ def _home_of(uid):
     return "/"
 
 
+def enter_container(init_pid, namespaces, keep, proc, seccomp, console,
+                    preserve_fds, rfd, wfd):
+    """The forked side of `exec`: join the namespaces and root of the
+    container's init, fork (so a pid namespace applies), and in the child
+    set the process up and wait for the go-ahead to execve."""
+    close_inherited_fds(keep)
+    import_before_pivot(False)  # setns(mnt) puts the host's files out of reach
+    root_fd = os.open("/proc/%d/root" % init_pid, os.O_RDONLY | os.O_DIRECTORY)
+    paths = []
+    for kind in namespaces:
+        path = "/proc/%d/ns/%s" % (init_pid, NAMESPACES[kind][1])
+        mine = "/proc/self/ns/%s" % NAMESPACES[kind][1]
+        if os.stat(path).st_ino != os.stat(mine).st_ino:
+            paths.append((kind, path))
+    for ns in open_namespace_paths(paths):
+        join_namespace(*ns)
+    pid = os.fork()
+    if pid:
+        send_message(wfd, "pid", pid)
+        os._exit(0)
+    try:
+        os.fchdir(root_fd)
+        os.chroot(".")
+        os.close(root_fd)
+        os.setsid()
+        if console is not None:
+            setup_console(console.fileno(), proc["console_size"], False)
+        os.chdir(proc["cwd"])
+        exe = find_executable(proc["args"][0], proc["env"])
+        send_message(wfd, "ready")
+        _expect(rfd, "go")
+        exec_process(proc, exe, seccomp, preserve_fds)
+    except BaseException as e:
+        send_message(wfd, "error", error_text(e))
+    os._exit(127)
+
+
 def exec_process(proc, exe, seccomp, preserve_fds):
     """Become the container's process: attributes, then execve."""
     env = container_env(proc)
@@ -1685,6 +1861,22 @@ def exec_process(proc, exe, seccomp, preserve_fds):
 # each method checks the move it makes and raises ContainerError otherwise.
 
 BROWNIE_PATH = os.path.abspath(__file__)
+
+
+def connect_console_socket(console_socket):
+    """--console-socket: a path to connect to, or an already connected
+    socket (run and exec in the foreground make their own pair)."""
+    import socket
+    if console_socket is None or isinstance(console_socket, socket.socket):
+        return console_socket
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(console_socket)
+    except OSError as e:
+        s.close()
+        raise BrownieError("--console-socket %s: cannot connect: %s"
+                           % (console_socket, e.strerror)) from None
+    return s
 _warning_sink = None
 
 
@@ -1856,8 +2048,13 @@ class Container:
                                       systemd_cgroup)
         for w in cgroup.warnings:
             warn(w)
-        if console_socket or (plan["process"] or {}).get("terminal"):
-            raise BrownieError("process.terminal: terminals are not supported yet")
+        terminal = (plan["process"] or {}).get("terminal")
+        if terminal and console_socket is None:
+            raise ConfigError("process.terminal", "is true, so a --console-socket "
+                              "is needed to receive the terminal")
+        if console_socket is not None and not terminal:
+            raise BrownieError("--console-socket given, but process.terminal "
+                               "is false in config.json")
         sd = StateDir(root, container_id).make()
         state = {
             "id": container_id, "status": "creating", "pid": 0,
@@ -1867,11 +2064,16 @@ class Container:
             "cgroup": cgroup.to_state(), "hooks": plan["hooks"],
             "shares_host_mounts": not any(k == "mount" and p is None
                                           for k, p in plan["namespaces"]),
+            # What `exec` needs: the namespaces to join, the process to
+            # start from, the seccomp profile to apply again.
+            "namespaces": [k for k, p in plan["namespaces"]],
+            "process": plan["process"],
+            "seccomp": linux.get("seccomp"),
         }
         sd.write(state)
         self = cls(root, container_id, state)
         try:
-            self._spawn_init(sd, plan, cgroup, resources)
+            self._spawn_init(sd, plan, cgroup, resources, console_socket)
             if pid_file:
                 write_pid_file(pid_file, self.pid)
         except BaseException:
@@ -1881,9 +2083,10 @@ class Container:
             sd.unlock()
         return self
 
-    def _spawn_init(self, sd, plan, cgroup, resources):
+    def _spawn_init(self, sd, plan, cgroup, resources, console_socket):
         import socket
         state = self._state
+        console = connect_console_socket(console_socket)
         cgroup.create()
         cgroup.apply(resources)
         plan["cgroup_sources"] = cgroup.cgroup_mount_sources()
@@ -1898,6 +2101,9 @@ class Container:
         low = 3 + plan["preserve_fds"]  # keep clear of the preserved fds
         child_fds = [fcntl.fcntl(fd, fcntl.F_DUPFD, low) for fd in
                      (to_init_r, from_init_w, listener.fileno())]
+        if console is not None:
+            child_fds.append(fcntl.fcntl(console.fileno(), fcntl.F_DUPFD, low))
+            console.close()
         for fd in (to_init_r, from_init_w):
             os.close(fd)
         argv = ["python3", "-IS", BROWNIE_PATH, "init"] + [str(fd) for fd in child_fds]
@@ -2023,6 +2229,92 @@ class Container:
             wait_for_exit(self.pid, self._state.get("pid_start"))
             return None
 
+    # -- exec -------------------------------------------------------------
+
+    def exec(self, process, detach=False, pid_file=None, console_socket=None,
+             preserve_fds=0, ignore_paused=False):
+        """runc exec: start one more process (a parsed process plan, see
+        exec_process_plan) in the container's namespaces and cgroup, with
+        the container's seccomp profile. Returns its exit status, or its pid
+        when detach. A program that cannot be run fails here, and the
+        container is left as it was."""
+        status = self.status
+        if status not in ("created", "running", "paused"):
+            raise ContainerError("cannot exec in a %s container" % status)
+        if status == "paused" and not ignore_paused:
+            raise ContainerError("cannot exec in a paused container "
+                                 "(use --ignore-paused)")
+        master = ours = None
+        if process["terminal"] and console_socket is None:
+            if detach:
+                raise BrownieError("process.terminal is true: a detached exec "
+                                   "needs --console-socket")
+            ours, console_socket = console_pair()
+        console = connect_console_socket(console_socket) if process["terminal"] else None
+        seccomp = None
+        if self._state.get("seccomp") is not None:
+            seccomp = compile_seccomp(self._state["seccomp"])
+        if not detach:
+            prctl(PR_SET_CHILD_SUBREAPER, 1)
+        pid = self._spawn_exec(process, seccomp, console, preserve_fds)
+        if pid_file:
+            write_pid_file(pid_file, pid)
+        if detach:
+            return pid
+        if ours is not None:
+            master = receive_console_master(ours)
+        return wait_in_foreground(pid, master)
+
+    def _spawn_exec(self, proc, seccomp, console, preserve_fds):
+        init_pid = self.pid
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        keep = {0, 1, 2, to_child_r, from_child_w} | set(range(3, 3 + preserve_fds))
+        if console is not None:
+            keep.add(console.fileno())
+        first = os.fork()
+        if first == 0:
+            try:
+                os.close(to_child_w)
+                os.close(from_child_r)
+                prctl(PR_SET_DUMPABLE, 0)
+                enter_container(init_pid, self._state["namespaces"], keep,
+                                proc, seccomp, console, preserve_fds,
+                                to_child_r, from_child_w)
+            except BaseException as e:
+                send_message(from_child_w, "error", error_text(e))
+            os._exit(1)
+        os.close(to_child_r)
+        os.close(from_child_w)
+        if console is not None:
+            console.close()
+        try:
+            os.waitpid(first, 0)
+            pid = None
+            while True:
+                msg = recv_message(from_child_r)
+                if msg is None:
+                    raise BrownieError("exec failed: the process setting up "
+                                       "the exec died")
+                if msg[0] == "error":
+                    raise BrownieError("exec failed: %s" % msg[1])
+                if msg[0] == "pid":
+                    pid = msg[1]
+                    # In the cgroup before it runs a single instruction of
+                    # the program.
+                    self.cgroup().add_process(pid)
+                elif msg[0] == "ready":
+                    send_message(to_child_w, "go")
+                    break
+            # The pipe is close-on-exec: end of file means execve succeeded.
+            msg = recv_message(from_child_r)
+            if msg is not None:
+                raise BrownieError("exec failed: %s" % msg[1])
+            return pid
+        finally:
+            os.close(to_child_w)
+            os.close(from_child_r)
+
     # -- delete -----------------------------------------------------------
 
     def delete(self, force=False):
@@ -2108,38 +2400,62 @@ def run_container(container_id, bundle=".", root=DEFAULT_ROOT, detach=False,
         # The init is orphaned when stage 1 exits; as a subreaper we get it
         # back, can wait for it, and reap whatever else it leaves.
         prctl(PR_SET_CHILD_SUBREAPER, 1)
+    console = None
+    if create_options.get("console_socket") is None:
+        config = load_json_file(os.path.join(bundle, "config.json"), "config.json")
+        if (config.get("process") or {}).get("terminal") is True:
+            if detach:
+                raise BrownieError("process.terminal is true: a detached run "
+                                   "needs --console-socket")
+            console, create_options["console_socket"] = console_pair()
     c = Container.create(container_id, bundle, root, **create_options)
     try:
+        master = receive_console_master(console) if console else None
         c.start()
     except BaseException:
         c.delete(force=True)
         raise
     if detach:
         return 0
+    status = wait_in_foreground(c.pid, master)
+    if not keep:
+        c.delete(force=True)
+    return status
+
+
+def console_pair():
+    """A connected pair standing in for a --console-socket: ours, theirs."""
+    import socket
+    return socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+
+
+def wait_in_foreground(pid, master):
+    """Wait for process `pid` as its subreaper, forwarding signals to it (and
+    being its terminal when there is a pty master); returns its status."""
     forwarded = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM,
                  signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH, signal.SIGCONT,
                  signal.SIGALRM, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
 
     def forward(signum, frame):
         try:
-            os.kill(c.pid, signum)
+            os.kill(pid, signum)
         except OSError:
             pass
     for sig in forwarded:
         signal.signal(sig, forward)
+    if master is not None:
+        proxy_terminal(master)
     status = 255
-    while True:
+    while True:  # reap every orphan handed to us, until ours is among them
         try:
-            pid, wstatus = os.wait()
+            reaped, wstatus = os.wait()
         except ChildProcessError:
             break
-        if pid == c.pid:
+        if reaped == pid:
             status = exit_status(wstatus)
             break
     for sig in forwarded:
         signal.signal(sig, signal.SIG_DFL)
-    if not keep:
-        c.delete(force=True)
     return status
 
 
@@ -2330,6 +2646,24 @@ def build_parser():
     sp = cmd("ps", "list the processes of a container")
     sp.add_argument("--format", "-f", choices=("table", "json"), default="table")
     sp.add_argument("ps_args", nargs="*", help="options for ps(1)")
+    sp = cmd("exec", "run one more process in a container")
+    sp.add_argument("argv", nargs=argparse.REMAINDER, metavar="COMMAND ...")
+    sp.add_argument("--process", "-p", help="process.json to run (- for stdin)")
+    sp.add_argument("--tty", "-t", action="store_true", help="allocate a pty")
+    sp.add_argument("--console-socket", help="unix socket for the pty master")
+    sp.add_argument("--detach", "-d", action="store_true")
+    sp.add_argument("--pid-file", help="write the process's pid here")
+    sp.add_argument("--env", "-e", action="append", default=[], metavar="K=V")
+    sp.add_argument("--cwd", help="working directory in the container")
+    sp.add_argument("--user", "-u", help="uid[:gid]")
+    sp.add_argument("--additional-gids", "-g", action="append", default=[])
+    sp.add_argument("--cap", "-c", action="append", default=[],
+                    help="add a capability")
+    sp.add_argument("--no-new-privs", action="store_true")
+    sp.add_argument("--preserve-fds", type=int, default=0, metavar="N")
+    sp.add_argument("--process-label", help="SELinux label")
+    sp.add_argument("--apparmor", help="AppArmor profile")
+    sp.add_argument("--ignore-paused", action="store_true")
     cmd("pause", "freeze every process of a container")
     cmd("resume", "thaw a paused container")
     return p
@@ -2338,7 +2672,7 @@ def build_parser():
 def cli(argv):
     """Run one command; returns the exit status."""
     if argv[:1] == ["init"]:
-        container_init(*(int(a) for a in argv[1:4]))
+        container_init(*(int(a) for a in argv[1:5]))
     global_argv, rest = split_global_args(argv)
     parser = build_parser()
     opts, unknown = parser.parse_known_args(global_argv)
@@ -2368,6 +2702,12 @@ def cli(argv):
         msg = error_text(e)
     except KeyboardInterrupt:
         return 130
+    except Exception as e:  # a bug in brownie: still one line, unless --debug
+        if opts.debug:
+            import traceback
+            traceback.print_exc()
+        msg = "internal error: %s: %s (--debug shows where)" % (
+            e.__class__.__name__, e)
     log.write("error", msg)
     sys.stderr.write("brownie: %s\n" % msg)
     return 1
@@ -2472,6 +2812,19 @@ def cmd_ps(args, opts):
             print(line)
 
 
+def cmd_exec(args, opts):
+    c = Container.load(args.id, opts.root)
+    proc = exec_process_plan(
+        c._state.get("process"), args.process, args.argv, args.env,
+        args.cwd, args.user, args.additional_gids, args.cap, args.tty,
+        args.no_new_privs, args.apparmor, args.process_label)
+    result = c.exec(proc, detach=args.detach, pid_file=args.pid_file,
+                    console_socket=args.console_socket,
+                    preserve_fds=args.preserve_fds,
+                    ignore_paused=args.ignore_paused)
+    return 0 if args.detach else result
+
+
 def cmd_pause(args, opts):
     Container.load(args.id, opts.root).pause()
 
@@ -2484,7 +2837,7 @@ COMMANDS = {
     "create": cmd_create, "start": cmd_start, "state": cmd_state,
     "kill": cmd_kill, "delete": cmd_delete, "run": cmd_run, "list": cmd_list,
     "spec": cmd_spec, "features": cmd_features, "ps": cmd_ps,
-    "pause": cmd_pause, "resume": cmd_resume,
+    "pause": cmd_pause, "resume": cmd_resume, "exec": cmd_exec,
 }
 
 
