@@ -1352,14 +1352,21 @@ def setup_console(console_fd, console_size, dev_console):
     fcntl.ioctl(0, TIOCSCTTY, 0)
 
 
+def recv_with_fds(sock):
+    """One recvmsg: (data, [fds passed with SCM_RIGHTS]). socket.recv_fds
+    is Python 3.9+."""
+    import socket
+    data, ancdata, _, _ = sock.recvmsg(4096, socket.CMSG_SPACE(4))
+    return data, [struct.unpack("i", d[:4])[0] for level, kind, d in ancdata
+                  if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS]
+
+
 def receive_console_master(sock):
     """The pty master a container sent over a console socket."""
-    import socket
-    msg, ancdata, flags, addr = sock.recvmsg(4096, socket.CMSG_SPACE(4))
-    for level, kind, data in ancdata:
-        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-            return struct.unpack("i", data[:4])[0]
-    raise BrownieError("the container sent no terminal over the console socket")
+    fds = recv_with_fds(sock)[1]
+    if not fds:
+        raise BrownieError("the container sent no terminal over the console socket")
+    return fds[0]
 
 
 def proxy_terminal(master):
@@ -1414,7 +1421,8 @@ def finalize_process(proc, seccomp):
     """Everything between the container's setup and execve, in the order the
     kernel imposes: rlimits and OOM score while root; without no_new_privs a
     seccomp filter needs CAP_SYS_ADMIN, so it goes in before the user and
-    capabilities change; with it, seccomp is the last step before execve."""
+    capabilities change; with it, seccomp is the last step before execve.
+    Returns the seccomp notify fd, if the filter has SCMP_ACT_NOTIFY rules."""
     apply_rlimits(proc["rlimits"])
     if proc["oom_score_adj"] is not None:
         set_oom_score_adj(proc["oom_score_adj"])
@@ -1425,8 +1433,9 @@ def finalize_process(proc, seccomp):
     if proc["selinux"]:
         set_lsm_exec_label("selinux", proc["selinux"])
     os.umask(proc["umask"])
+    notify_fd = None
     if seccomp and not proc["no_new_privs"]:
-        install_seccomp(seccomp)
+        notify_fd = install_seccomp(seccomp)
     caps = proc["caps"]
     if caps is not None:
         drop_bounding_set(caps["bounding"])
@@ -1441,71 +1450,3064 @@ def finalize_process(proc, seccomp):
     if proc["no_new_privs"]:
         prctl(PR_SET_NO_NEW_PRIVS, 1)
         if seccomp:
-            install_seccomp(seccomp)
+            notify_fd = install_seccomp(seccomp)
+    return notify_fd
 
 # ============================================================================
-# 9. seccomp (config-linux.md "Seccomp")
+# 9. seccomp
 # ============================================================================
-# @@SECCOMP@@ (placeholder until the compiler lands)
+# config-linux.md "Seccomp": linux.seccomp is validated and compiled, in the
+# create process, into a classic BPF program assembled here by hand (there is
+# no libseccomp); the container's init loads it with seccomp(2). Actions,
+# operators, architectures and the corner cases follow runc with libseccomp,
+# so Docker's and Podman's profiles mean here what they mean there.
+#
+# What a filter does, as runc + libseccomp do it:
+# - Architectures: the native one is always in the filter, plus the listed
+#   ones this kernel can run (x86 and x32 on x86_64, arm on aarch64); listed
+#   ones it cannot run are recognised and left out, as their AUDIT_ARCH can
+#   never reach the filter. Any other AUDIT_ARCH gets KILL_PROCESS (libseccomp
+#   kills only the thread; a half-killed container helps nobody).
+# - x32 shares AUDIT_ARCH_X86_64 with x86_64; its syscall numbers have bit 30
+#   set. Without SCMP_ARCH_X32 in the filter, x32 calls are a bad arch (and
+#   are killed) except nr -1, which tracers use to skip a call (libseccomp).
+# - A syscall name unknown to libseccomp's table is a ConfigError; a known
+#   name missing on one architecture (say arm's cacheflush on x86_64) is
+#   skipped there, as runc does.
+# - Rules whose action (and errno) equal the default are dropped, as runc
+#   does. An unconditional rule for a syscall overrides its conditional ones
+#   (libseccomp); of the conditional rules the first that matches, in config
+#   order, decides. The args of one rule are ANDed; if two of them test the
+#   same argument index, runc splits the rule into one rule per arg (ORed).
+# - Arguments are 64-bit and compared unsigned, high word then low word; on
+#   32-bit ABIs (x86, x32, arm) only the low 32 bits of argument and value
+#   are compared, as libseccomp does.
+# - When the default action refuses (not ALLOW, LOG or TRACE) and its errno
+#   is not already ENOSYS, syscall numbers above the highest one the profile
+#   names get ENOSYS, so that a libc probing a newer syscall falls back
+#   instead of failing with EPERM (runc's "-ENOSYS stub"; on s390x nr 0 too).
+#
+# The program, over struct seccomp_data {int nr; u32 arch; u64 ip;
+# u64 args[6]}:
+#
+#     ld [4]                         the architecture check: one jeq per
+#     jeq #AUDIT_ARCH_... jt arch.N  AUDIT_ARCH_* in the filter
+#     ret KILL_PROCESS               an architecture not in the filter
+#   arch.N:                          one section per AUDIT_ARCH_*
+#     ld [0]                         the syscall number
+#     (jge #0x40000000 ...)          x86_64 only: x32 numbers go their way
+#     jge #nr ...                    binary search over runs of consecutive
+#                                    numbers with one outcome; a leaf is a
+#                                    shared ret or the checks of a syscall
+#   x86_64.N:                        per syscall with conditional rules:
+#     ld [16] ...                    each rule's arg tests, a failing test
+#     ...                            tries the next rule; then
+#     ret <default>
+#     ret ALLOW ...                  the shared return instructions
+#
+# Conditional jumps reach 255 instructions at most, so the assembler works on
+# symbolic labels and, where a target is further, bridges it with a ja (or a
+# copy of the ret it aims at) placed right after the jump.
+
+SECCOMP_SET_MODE_FILTER = 1
+SECCOMP_MODE_FILTER = 2
+SECCOMP_FILTER_FLAG_TSYNC = 0x1
+SECCOMP_FILTER_FLAG_LOG = 0x2
+SECCOMP_FILTER_FLAG_SPEC_ALLOW = 0x4
+SECCOMP_FILTER_FLAG_NEW_LISTENER = 0x8
+SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV = 0x20
+
+SECCOMP_RET_KILL_PROCESS = 0x80000000
+SECCOMP_RET_KILL_THREAD = 0x00000000
+SECCOMP_RET_TRAP = 0x00030000
+SECCOMP_RET_ERRNO = 0x00050000
+SECCOMP_RET_USER_NOTIF = 0x7fc00000
+SECCOMP_RET_TRACE = 0x7ff00000
+SECCOMP_RET_LOG = 0x7ffc0000
+SECCOMP_RET_ALLOW = 0x7fff0000
+
+_EPERM = 1
+_EFAULT = 14
+_ENOSYS = 38
+_X32_SYSCALL_BIT = 0x40000000
+_AUDIT_ARCH_X86_64 = 0xC000003E
+_BPF_MAXINSNS = 4096             # the kernel's limit for one filter
+
+# The classic BPF instructions the compiler emits (linux/filter.h).
+_BPF_LD_W_ABS = 0x20             # A = 32 bits of seccomp_data at offset k
+_BPF_AND_K = 0x54                # A &= k
+_BPF_JA = 0x05                   # pc += k
+_BPF_JEQ_K = 0x15                # pc += A == k ? jt : jf
+_BPF_JGT_K = 0x25                # pc += A > k ? jt : jf   (unsigned)
+_BPF_JGE_K = 0x35                # pc += A >= k ? jt : jf  (unsigned)
+_BPF_JSET_K = 0x45               # pc += A & k ? jt : jf
+_BPF_RET_K = 0x06                # return k
+
+# SCMP_ACT_* -> (SECCOMP_RET_* value, whether errnoRet applies; runc's
+# default errno is EPERM, also as SCMP_ACT_TRACE's message to the tracer).
+_SECCOMP_ACTIONS = {
+    "SCMP_ACT_KILL": (SECCOMP_RET_KILL_THREAD, False),
+    "SCMP_ACT_KILL_THREAD": (SECCOMP_RET_KILL_THREAD, False),
+    "SCMP_ACT_KILL_PROCESS": (SECCOMP_RET_KILL_PROCESS, False),
+    "SCMP_ACT_TRAP": (SECCOMP_RET_TRAP, False),
+    "SCMP_ACT_ERRNO": (SECCOMP_RET_ERRNO, True),
+    "SCMP_ACT_TRACE": (SECCOMP_RET_TRACE, True),
+    "SCMP_ACT_ALLOW": (SECCOMP_RET_ALLOW, False),
+    "SCMP_ACT_LOG": (SECCOMP_RET_LOG, False),
+    "SCMP_ACT_NOTIFY": (SECCOMP_RET_USER_NOTIF, False),
+}
+_SECCOMP_RET_NAMES = {
+    SECCOMP_RET_KILL_PROCESS: "KILL_PROCESS", SECCOMP_RET_KILL_THREAD: "KILL_THREAD",
+    SECCOMP_RET_TRAP: "TRAP", SECCOMP_RET_ERRNO: "ERRNO",
+    SECCOMP_RET_USER_NOTIF: "NOTIFY", SECCOMP_RET_TRACE: "TRACE",
+    SECCOMP_RET_LOG: "LOG", SECCOMP_RET_ALLOW: "ALLOW",
+}
+_SECCOMP_OPERATORS = ("SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ",
+                      "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ")
+# The spec's flags. runc accepts TSYNC and ignores it: the init is single
+# threaded, and TSYNC cannot be combined with NEW_LISTENER.
+_SECCOMP_FLAGS = {
+    "SECCOMP_FILTER_FLAG_TSYNC": SECCOMP_FILTER_FLAG_TSYNC,
+    "SECCOMP_FILTER_FLAG_LOG": SECCOMP_FILTER_FLAG_LOG,
+    "SECCOMP_FILTER_FLAG_SPEC_ALLOW": SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+    "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV": SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+}
+# Every architecture name the spec lists (libseccomp v2.6.0).
+_SECCOMP_ARCHS = (
+    "SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_ARM",
+    "SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64",
+    "SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64",
+    "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC", "SCMP_ARCH_PPC64",
+    "SCMP_ARCH_PPC64LE", "SCMP_ARCH_S390", "SCMP_ARCH_S390X",
+    "SCMP_ARCH_PARISC", "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64",
+    "SCMP_ARCH_LOONGARCH64", "SCMP_ARCH_M68K", "SCMP_ARCH_SH", "SCMP_ARCH_SHEB")
+# The ABIs brownie can filter: SCMP_ARCH_* -> (column of _SYSCALL_TABLE,
+# AUDIT_ARCH_* the kernel puts in seccomp_data.arch, bits set in its syscall
+# numbers, 32-bit words of an argument compared, big endian).
+_SECCOMP_ABIS = {
+    "SCMP_ARCH_X86_64": ("x86_64", _AUDIT_ARCH_X86_64, 0, 2, False),
+    "SCMP_ARCH_X32": ("x32", _AUDIT_ARCH_X86_64, _X32_SYSCALL_BIT, 1, False),
+    "SCMP_ARCH_X86": ("x86", 0x40000003, 0, 1, False),
+    "SCMP_ARCH_AARCH64": ("aarch64", 0xC00000B7, 0, 2, False),
+    "SCMP_ARCH_ARM": ("arm", 0x40000028, 0, 1, False),
+    "SCMP_ARCH_RISCV64": ("riscv64", 0xC00000F3, 0, 2, False),
+    "SCMP_ARCH_PPC64LE": ("ppc64le", 0xC0000015, 0, 2, False),
+    "SCMP_ARCH_S390X": ("s390x", 0x80000016, 0, 2, True),
+    "SCMP_ARCH_LOONGARCH64": ("loongarch64", 0xC0000102, 0, 2, False),
+}
+# uname's machine -> the ABIs its kernel runs, the native one first.
+_SECCOMP_HOST_ABIS = {
+    "x86_64": ("SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"),
+    "i386": ("SCMP_ARCH_X86",), "i486": ("SCMP_ARCH_X86",),
+    "i586": ("SCMP_ARCH_X86",), "i686": ("SCMP_ARCH_X86",),
+    "aarch64": ("SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"),
+    "armv6l": ("SCMP_ARCH_ARM",), "armv7l": ("SCMP_ARCH_ARM",),
+    "armv8l": ("SCMP_ARCH_ARM",),
+    "riscv64": ("SCMP_ARCH_RISCV64",),
+    "ppc64le": ("SCMP_ARCH_PPC64LE",),
+    "s390x": ("SCMP_ARCH_S390X",),
+    "loongarch64": ("SCMP_ARCH_LOONGARCH64",),
+}
+
+# runtime-spec features.md "linux.seccomp". supportedFlags here assumes a
+# current kernel; seccomp_features() asks the running one.
+SECCOMP_FEATURES = {
+    "enabled": True,
+    "actions": sorted(_SECCOMP_ACTIONS),
+    "operators": sorted(_SECCOMP_OPERATORS),
+    "archs": sorted(_SECCOMP_ARCHS),
+    "knownFlags": list(_SECCOMP_FLAGS),
+    "supportedFlags": list(_SECCOMP_FLAGS),
+}
 
 
-def compile_seccomp(seccomp, field="linux.seccomp"):
-    warn("linux.seccomp ignored: not implemented yet")
-    return None
+def seccomp_features():
+    """features.md "linux.seccomp" with supportedFlags probed on this kernel."""
+    features = dict(SECCOMP_FEATURES)
+    features["supportedFlags"] = [
+        name for name, bit in _SECCOMP_FLAGS.items()
+        if bit == SECCOMP_FILTER_FLAG_TSYNC or _seccomp_flag_supported(bit)]
+    return features
+
+
+def _seccomp_flag_supported(bit):
+    # With no program the kernel answers EFAULT once it has accepted the
+    # flags, EINVAL if it does not know one (libseccomp probes the same way).
+    if bit == SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV:
+        bit |= SECCOMP_FILTER_FLAG_NEW_LISTENER  # refused on its own
+    try:
+        syscall("seccomp", SECCOMP_SET_MODE_FILTER, bit, None)
+    except OSError as e:
+        return e.errno == _EFAULT
+    return True
+
+
+def compile_seccomp(seccomp, field="linux.seccomp", machine=None):
+    """Validate linux.seccomp and compile it into a BPF filter for this host
+    (or for `machine`, to inspect one). Returns plain data for
+    install_seccomp(), None for no seccomp; raises ConfigError(field...)."""
+    if seccomp is None:
+        return None
+    if not isinstance(seccomp, dict):
+        raise ConfigError(field, "must be an object")
+    default_ret = _seccomp_return(seccomp, "defaultAction", "defaultErrnoRet", field)
+    if default_ret == SECCOMP_RET_USER_NOTIF:
+        # runc's rule: the init itself must be able to hand the listener over.
+        raise ConfigError(field + ".defaultAction",
+                          "SCMP_ACT_NOTIFY cannot be the default action")
+    abis = _seccomp_abis(seccomp.get("architectures"), field, machine or MACHINE)
+    rules, highest, notify = _seccomp_rules(seccomp.get("syscalls"),
+                                            field + ".syscalls", abis, default_ret)
+    flags = _seccomp_flags(seccomp.get("flags"), field + ".flags", notify)
+    listener_path, listener_metadata = _seccomp_listener(seccomp, field, notify)
+
+    refuses = default_ret & 0xffff0000 not in (
+        SECCOMP_RET_ALLOW, SECCOMP_RET_LOG, SECCOMP_RET_TRACE)
+    if not refuses or default_ret == SECCOMP_RET_ERRNO | _ENOSYS:
+        highest = {}  # no ENOSYS for unknown syscalls
+    program = _seccomp_program(abis, rules, highest, default_ret)
+    if len(program) // 8 > _BPF_MAXINSNS:
+        raise ConfigError(field, "the filter needs %d BPF instructions, more than "
+                          "the kernel's limit of %d" % (len(program) // 8, _BPF_MAXINSNS))
+    return {"program": program, "flags": flags, "notify": notify,
+            "listener_path": listener_path, "listener_metadata": listener_metadata}
+
+
+def _seccomp_uint(obj, key, field, limit, default=None):
+    value = obj.get(key, default)
+    if value is None:
+        raise ConfigError(field, "is required")
+    if type(value) is not int or not 0 <= value <= limit:
+        raise ConfigError(field, "must be an integer from 0 to %d, not %r" % (limit, value))
+    return value
+
+
+def _seccomp_return(obj, action_key, errno_key, field):
+    # The SECCOMP_RET_* value of an action with its errnoRet.
+    action = obj.get(action_key)
+    if action is None:
+        raise ConfigError(field + "." + action_key, "is required")
+    if not isinstance(action, str) or action not in _SECCOMP_ACTIONS:
+        raise ConfigError(field + "." + action_key, 'unknown action "%s"' % (action,))
+    ret, takes_errno = _SECCOMP_ACTIONS[action]
+    if obj.get(errno_key) is None:
+        return ret | _EPERM if takes_errno else ret
+    if not takes_errno:
+        raise ConfigError(field + "." + errno_key, "%s takes no errno; only "
+                          "SCMP_ACT_ERRNO and SCMP_ACT_TRACE do" % action)
+    return ret | _seccomp_uint(obj, errno_key, field + "." + errno_key, 0xffff)
+
+
+def _seccomp_abis(architectures, field, machine):
+    # The ABIs in the filter: the native one, then the listed ones the kernel
+    # of `machine` can run.
+    host = _SECCOMP_HOST_ABIS.get(machine)
+    if host is None:
+        raise ConfigError(field, "seccomp is not supported on %s" % machine)
+    listed = architectures or []
+    if not isinstance(listed, list):
+        raise ConfigError(field + ".architectures", "must be an array")
+    for i, arch in enumerate(listed):
+        if not isinstance(arch, str) or arch not in _SECCOMP_ARCHS:
+            raise ConfigError("%s.architectures[%d]" % (field, i),
+                              'unknown architecture "%s"' % (arch,))
+    return [abi for abi in host if abi == host[0] or abi in listed]
+
+
+def _seccomp_rules(syscalls, field, abis, default_ret):
+    """-> ({abi: {nr: [(ret, conditions), ...]}} in config order,
+    {abi: highest nr the profile names}, whether SCMP_ACT_NOTIFY is used)."""
+    numbers, known = _syscall_tables()
+    rules = {abi: {} for abi in abis}
+    highest = {}
+    notify = False
+    if syscalls is None:
+        syscalls = []
+    if not isinstance(syscalls, list):
+        raise ConfigError(field, "must be an array")
+    for i, entry in enumerate(syscalls):
+        rule_field = "%s[%d]" % (field, i)
+        if not isinstance(entry, dict):
+            raise ConfigError(rule_field, "must be an object")
+        ret = _seccomp_return(entry, "action", "errnoRet", rule_field)
+        notify = notify or ret == SECCOMP_RET_USER_NOTIF
+        names = entry.get("names")
+        if not isinstance(names, list) or not names:
+            raise ConfigError(rule_field + ".names", "must be a non-empty array of syscall names")
+        alternatives = _seccomp_conditions(entry.get("args"), rule_field + ".args")
+        for j, name in enumerate(names):
+            name_field = "%s.names[%d]" % (rule_field, j)
+            if not isinstance(name, str) or name not in known:
+                raise ConfigError(name_field, 'unknown syscall "%s"' % (name,))
+            if ret == SECCOMP_RET_USER_NOTIF and name == "write":
+                raise ConfigError(name_field, "SCMP_ACT_NOTIFY cannot be used for write: "
+                                  "the runtime needs it to hand the listener over")
+            for abi in abis:
+                column, _, nr_bits = _SECCOMP_ABIS[abi][:3]
+                nr = numbers[column].get(name)
+                if nr is None:
+                    continue
+                nr |= nr_bits
+                highest[abi] = max(highest.get(abi, nr), nr)
+                if ret != default_ret:
+                    rules[abi].setdefault(nr, []).extend(
+                        (ret, conditions) for conditions in alternatives)
+    return rules, highest, notify
+
+
+def _seccomp_conditions(args, field):
+    # A rule's args as alternatives, each a tuple of ANDed
+    # (index, op, value, valueTwo): one alternative, or one per arg where
+    # two args test the same index (runc).
+    if args is None:
+        return [()]
+    if not isinstance(args, list):
+        raise ConfigError(field, "must be an array")
+    conditions = []
+    for k, arg in enumerate(args):
+        arg_field = "%s[%d]" % (field, k)
+        if not isinstance(arg, dict):
+            raise ConfigError(arg_field, "must be an object")
+        index = _seccomp_uint(arg, "index", arg_field + ".index", 5)
+        value = _seccomp_uint(arg, "value", arg_field + ".value", 2 ** 64 - 1)
+        value_two = _seccomp_uint(arg, "valueTwo", arg_field + ".valueTwo", 2 ** 64 - 1, 0)
+        op = arg.get("op")
+        if op is None:
+            raise ConfigError(arg_field + ".op", "is required")
+        if not isinstance(op, str) or op not in _SECCOMP_OPERATORS:
+            raise ConfigError(arg_field + ".op", 'unknown operator "%s"' % (op,))
+        conditions.append((index, op, value, value_two))
+    if not conditions:
+        return [()]
+    if len(set(c[0] for c in conditions)) < len(conditions):
+        return [(c,) for c in conditions]
+    return [tuple(conditions)]
+
+
+def _seccomp_flags(names, field, notify):
+    # The SECCOMP_FILTER_FLAG_* bits for seccomp(2).
+    if names is None:
+        # runc's default when the profile says nothing: no Speculative Store
+        # Bypass mitigation forced on the container, if the kernel allows.
+        supported = _seccomp_flag_supported(SECCOMP_FILTER_FLAG_SPEC_ALLOW)
+        flags = SECCOMP_FILTER_FLAG_SPEC_ALLOW if supported else 0
+    elif not isinstance(names, list):
+        raise ConfigError(field, "must be an array")
+    else:
+        flags = 0
+        for i, name in enumerate(names):
+            flag_field = "%s[%d]" % (field, i)
+            if not isinstance(name, str) or name not in _SECCOMP_FLAGS:
+                raise ConfigError(flag_field, 'unknown flag "%s"' % (name,))
+            bit = _SECCOMP_FLAGS[name]
+            if bit == SECCOMP_FILTER_FLAG_TSYNC:
+                continue
+            if bit == SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV and not notify:
+                raise ConfigError(flag_field, "%s needs an SCMP_ACT_NOTIFY rule" % name)
+            if not _seccomp_flag_supported(bit):
+                raise ConfigError(flag_field, "%s is not supported by this kernel" % name)
+            flags |= bit
+    if notify:
+        flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER
+    return flags
+
+
+def _seccomp_listener(seccomp, field, notify):
+    # (listenerPath, listenerMetadata), both None without SCMP_ACT_NOTIFY,
+    # where the spec says the path is ignored. "" counts as unset (as in Go).
+    path = seccomp.get("listenerPath")
+    metadata = seccomp.get("listenerMetadata")
+    for key, value in (("listenerPath", path), ("listenerMetadata", metadata)):
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(field + "." + key, "must be a string")
+    if metadata and not path:
+        raise ConfigError(field + ".listenerMetadata", "must not be set without listenerPath")
+    if not notify:
+        return None, None
+    if not path:
+        raise ConfigError(field + ".listenerPath", "is required when SCMP_ACT_NOTIFY is used")
+    return path, metadata or None
+
+
+class _BPFAssembler:
+    """Classic BPF with symbolic jump targets.
+
+    `items` holds label names (str) and [code, jt, jf, k] instructions whose
+    jt and jf (and k, for ja) are label names; None in jt/jf means the next
+    instruction. ret(value) names a return instruction shared by all."""
+
+    def __init__(self):
+        self.items = []
+        self.returns = {}
+        self.labels = 0
+
+    def new_label(self, hint):
+        self.labels += 1
+        return "%s.%d" % (hint, self.labels)
+
+    def place(self, label):
+        self.items.append(label)
+
+    def emit(self, code, k=0, jt=None, jf=None):
+        self.items.append([code, jt, jf, k])
+
+    def ret(self, value):
+        if value not in self.returns:
+            self.returns[value] = "ret.%08x" % value
+        return self.returns[value]
+
+    def assemble(self):
+        """The program as an array of struct sock_filter (native endian)."""
+        items = []
+        for item in self.items:
+            if isinstance(item, list) and _bpf_is_branch(item[0]) and None in item[1:3]:
+                after = self.new_label("next")  # "next" made explicit, so
+                item = [item[0], item[1] or after, item[2] or after, item[3]]
+                items += [item, after]          # bridges can go in between
+            else:
+                items.append(item)
+        for value, label in self.returns.items():
+            items += [label, [_BPF_RET_K, None, None, value]]
+        while True:
+            where, code = {}, []
+            for item in items:
+                if isinstance(item, str):
+                    where[item] = len(code)
+                else:
+                    code.append(item)
+            far, pc = [], 0
+            for i, item in enumerate(items):
+                if isinstance(item, str):
+                    continue
+                if _bpf_is_branch(item[0]):
+                    far += [(i, f) for f in (1, 2) if where[item[f]] - pc - 1 > 255]
+                pc += 1
+            if not far:
+                break
+            # Bridge each far target from right after its jump: a copy of
+            # the ret it aims at, or a ja (32-bit offset). Inserting moves
+            # later targets further, so go round again until none is far.
+            for i, f in reversed(far):
+                target = items[i][f]
+                bridge = self.new_label("far")
+                items[i][f] = bridge
+                landing = code[where[target]]
+                hop = list(landing) if landing[0] == _BPF_RET_K else [_BPF_JA, None, None, target]
+                items[i + 1:i + 1] = [bridge, hop]
+        program, pc = [], 0
+        for item in items:
+            if isinstance(item, str):
+                continue
+            op, jt, jf, k = item
+            if op == _BPF_JA:
+                k = where[k] - pc - 1
+            if _bpf_is_branch(op):
+                jt, jf = where[jt] - pc - 1, where[jf] - pc - 1
+            else:
+                jt = jf = 0
+            if min(jt, jf, k) < 0:
+                raise BrownieError("seccomp: internal error: backward jump at %d" % pc)
+            program.append(struct.pack("=HBBI", op, jt, jf, k))
+            pc += 1
+        return b"".join(program)
+
+
+def _bpf_is_branch(code):
+    return code & 0x07 == _BPF_JA and code != _BPF_JA
+
+
+def _seccomp_program(abis, rules, highest, default_ret):
+    # See the layout at the top of this section.
+    asm = _BPFAssembler()
+    default = asm.ret(default_ret)
+    sections = []  # (AUDIT_ARCH_*, [abi...]) in the order of abis
+    for abi in abis:
+        audit = _SECCOMP_ABIS[abi][1]
+        for section in sections:
+            if section[0] == audit:
+                section[1].append(abi)
+                break
+        else:
+            sections.append((audit, [abi]))
+    entries = [asm.new_label("arch") for _ in sections]
+    asm.emit(_BPF_LD_W_ABS, 4)
+    for (audit, _), entry in zip(sections, entries):
+        asm.emit(_BPF_JEQ_K, audit, jt=entry)
+    asm.emit(_BPF_RET_K, SECCOMP_RET_KILL_PROCESS)
+    for (audit, members), entry in zip(sections, entries):
+        asm.place(entry)
+        asm.emit(_BPF_LD_W_ABS, 0)
+        if audit != _AUDIT_ARCH_X86_64:
+            _seccomp_abi_code(asm, members[0], 0, rules, highest, default_ret)
+            continue
+        x86_64, x32 = asm.new_label("x86_64"), asm.new_label("x32")
+        asm.emit(_BPF_JGE_K, _X32_SYSCALL_BIT, jt=x32, jf=x86_64)
+        asm.place(x86_64)
+        if "SCMP_ARCH_X86_64" in members:
+            _seccomp_abi_code(asm, "SCMP_ARCH_X86_64", 0, rules, highest, default_ret)
+        else:
+            asm.emit(_BPF_RET_K, SECCOMP_RET_KILL_PROCESS)
+        asm.place(x32)
+        if "SCMP_ARCH_X32" in members:
+            _seccomp_abi_code(asm, "SCMP_ARCH_X32", _X32_SYSCALL_BIT, rules,
+                              highest, default_ret)
+        else:
+            asm.emit(_BPF_JEQ_K, 0xFFFFFFFF, jt=default)
+            asm.emit(_BPF_RET_K, SECCOMP_RET_KILL_PROCESS)
+    return asm.assemble()
+
+
+def _seccomp_abi_code(asm, abi, lowest_nr, rules, highest, default_ret):
+    # The syscall dispatch of one ABI (A holds nr >= lowest_nr), then the
+    # argument checks of its syscalls that have conditional rules.
+    column = _SECCOMP_ABIS[abi][0]
+    targets, checks, above = {}, [], None
+    if abi in highest:
+        enosys = asm.ret(SECCOMP_RET_ERRNO | _ENOSYS)
+        above = (highest[abi] + 1, enosys)
+        if abi == "SCMP_ARCH_S390X":
+            targets[0] = enosys  # where s390x sends numbers it does not know
+    for nr in sorted(rules[abi]):
+        if nr in targets:
+            continue
+        unconditional = [ret for ret, conditions in rules[abi][nr] if not conditions]
+        if unconditional:
+            targets[nr] = asm.ret(unconditional[0])
+        else:
+            targets[nr] = asm.new_label("%s.%d" % (column, nr))
+            checks.append((targets[nr], rules[abi][nr]))
+    _seccomp_search(asm, _seccomp_runs(lowest_nr, targets, asm.ret(default_ret), above))
+    for label, nr_rules in checks:
+        asm.place(label)
+        _seccomp_checks(asm, abi, nr_rules, default_ret)
+
+
+def _seccomp_runs(lowest_nr, targets, default, above=None):
+    """[(first nr, label), ...] sorted: each run of consecutive numbers that go
+    to one label, the numbers no rule names going to `default`, and numbers
+    from above[0] on to above[1]."""
+    runs = []
+
+    def run(start, label):
+        if runs and runs[-1][0] == start:
+            runs.pop()
+        if not runs or runs[-1][1] != label:
+            runs.append((start, label))
+
+    run(lowest_nr, default)
+    for nr in sorted(targets):
+        run(nr, targets[nr])
+        run(nr + 1, default)
+    if above:
+        run(*above)
+    return runs
+
+
+def _seccomp_search(asm, runs):
+    # A binary search tree of jge over the runs' first numbers; every jump
+    # lands on a subtree laid out below it or directly on a run's label.
+    if len(runs) == 1:
+        asm.emit(_BPF_JA, runs[0][1])
+        return
+    middle = len(runs) // 2
+    low, high = runs[:middle], runs[middle:]
+    low_label = low[0][1] if len(low) == 1 else asm.new_label("nr")
+    high_label = high[0][1] if len(high) == 1 else asm.new_label("nr")
+    asm.emit(_BPF_JGE_K, high[0][0], jt=high_label, jf=low_label)
+    for half, label in ((low, low_label), (high, high_label)):
+        if len(half) > 1:
+            asm.place(label)
+            _seccomp_search(asm, half)
+
+
+def _seccomp_checks(asm, abi, nr_rules, default_ret):
+    # One syscall's conditional rules in order: the first whose conditions
+    # all hold returns its action, else the default.
+    for ret, conditions in nr_rules:
+        next_rule = asm.new_label("rule")
+        for i, condition in enumerate(conditions):
+            last = i == len(conditions) - 1
+            _seccomp_condition(asm, abi, condition, asm.ret(ret) if last else None, next_rule)
+        asm.place(next_rule)
+    asm.emit(_BPF_RET_K, default_ret)
+
+
+def _seccomp_condition(asm, abi, condition, passed, failed):
+    # Jump to `passed` (None: fall through) if args[index] <op> value holds,
+    # to `failed` if not. A 64-bit argument is two words compared high word
+    # first (lexicographically, unsigned); a 32-bit ABI compares the low word.
+    index, op, value, value_two = condition
+    words, big_endian = _SECCOMP_ABIS[abi][3:5]
+    done = None
+    if passed is None:
+        passed = done = asm.new_label("and")
+    offset = 16 + 8 * index
+    low, high = (offset + 4, offset) if big_endian else (offset, offset + 4)
+    parts = [(low, value & 0xFFFFFFFF, value_two & 0xFFFFFFFF)]
+    if words == 2:
+        parts.insert(0, (high, value >> 32, value_two >> 32))
+    for n, (offset, word, word_two) in enumerate(parts):
+        last = n == len(parts) - 1
+        asm.emit(_BPF_LD_W_ABS, offset)
+        if op == "SCMP_CMP_EQ":
+            asm.emit(_BPF_JEQ_K, word, jt=passed if last else None, jf=failed)
+        elif op == "SCMP_CMP_NE":
+            asm.emit(_BPF_JEQ_K, word, jt=failed if last else None, jf=passed)
+        elif op == "SCMP_CMP_MASKED_EQ":  # (arg & value) == valueTwo
+            asm.emit(_BPF_AND_K, word)
+            asm.emit(_BPF_JEQ_K, word_two, jt=passed if last else None, jf=failed)
+        else:
+            greater, less = ((passed, failed) if op in ("SCMP_CMP_GT", "SCMP_CMP_GE")
+                             else (failed, passed))
+            if not last:  # a higher word decides unless it is equal
+                asm.emit(_BPF_JGT_K, word, jt=greater)
+                asm.emit(_BPF_JEQ_K, word, jf=less)
+            elif op in ("SCMP_CMP_GT", "SCMP_CMP_LE"):
+                asm.emit(_BPF_JGT_K, word, jt=greater, jf=less)
+            else:
+                asm.emit(_BPF_JGE_K, word, jt=greater, jf=less)
+    if done:
+        asm.place(done)
 
 
 def install_seccomp(compiled):
-    return None
+    """Load a compile_seccomp() filter into this process, which must have
+    no_new_privs set or hold CAP_SYS_ADMIN. Returns the SCMP_ACT_NOTIFY
+    listener fd (close-on-exec), or None."""
+    program, flags = compiled["program"], compiled["flags"]
+    code = ctypes.create_string_buffer(program, len(program))
+    fprog = ctypes.create_string_buffer(  # struct sock_fprog
+        struct.pack("@HP", len(program) // 8, ctypes.addressof(code)))
+    try:
+        fd = syscall("seccomp", SECCOMP_SET_MODE_FILTER, flags, fprog)
+    except OSError as e:
+        if e.errno != _ENOSYS or flags:
+            raise OSError(e.errno, "seccomp: cannot load the filter (%d instructions, "
+                          "flags %#x): %s" % (len(program) // 8, flags, os.strerror(e.errno)))
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog))
+        return None
+    return fd if flags & SECCOMP_FILTER_FLAG_NEW_LISTENER else None
+
+
+def send_seccomp_listener(notify_fd, listener_path, metadata, state, pid=None):
+    """Send the container process state (config-linux.md) with the listener
+    fd as SCM_RIGHTS over one connection to the agent at listenerPath.
+    `state` is the container's state; `pid` the process's (default state's)."""
+    import array
+    import json
+    import socket
+    message = {"ociVersion": OCI_VERSION, "fds": ["seccompFd"],
+               "pid": state["pid"] if pid is None else pid}
+    if metadata:
+        message["metadata"] = metadata
+    message["state"] = state
+    data = json.dumps(message).encode()
+    fds = array.array("i", [notify_fd])
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as agent:
+            agent.connect(listener_path)
+            sent = agent.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)])
+            agent.sendall(data[sent:])  # the fd went with the first part
+    except OSError as e:
+        raise BrownieError("cannot send the seccomp listener to %s: %s"
+                           % (listener_path, e.strerror or e))
+
+
+def disassemble_seccomp(program):
+    """A listing of a compiled filter, one instruction a line with its index,
+    jump targets as indexes (for the seccomp-dump command)."""
+    arches = {}
+    for abi, spec in _SECCOMP_ABIS.items():
+        arches.setdefault(spec[1], []).append(abi[len("SCMP_ARCH_"):])
+    branches = {_BPF_JEQ_K: "jeq", _BPF_JGT_K: "jgt", _BPF_JGE_K: "jge", _BPF_JSET_K: "jset"}
+    lines, loaded = [], None
+    for pc, (op, jt, jf, k) in enumerate(struct.iter_unpack("=HBBI", program)):
+        note = ""
+        constant = "#%d" % k if k < 0x10000 else "#0x%x" % k
+        if op == _BPF_LD_W_ABS:
+            loaded = k
+            text = "ld [%d]" % k
+            note = ({0: "nr", 4: "arch", 8: "ip", 12: "ip+4"}.get(k) or
+                    "args[%d]%s" % ((k - 16) // 8, "+4" if k % 8 else ""))
+        elif op == _BPF_AND_K:
+            text = "and #0x%x" % k
+        elif op == _BPF_JA:
+            text = "ja %d" % (pc + 1 + k)
+        elif op in branches:
+            text = "%s %s jt %d jf %d" % (branches[op], constant, pc + 1 + jt, pc + 1 + jf)
+            if loaded == 4 and k in arches:
+                note = "/".join(arches[k])
+        elif op == _BPF_RET_K:
+            action, data = k & 0xFFFF0000, k & 0xFFFF
+            text = "ret " + _SECCOMP_RET_NAMES.get(action, "#0x%08x" % k)
+            if action in (SECCOMP_RET_ERRNO, SECCOMP_RET_TRACE) or (
+                    data and action in _SECCOMP_RET_NAMES):
+                text += "(%d)" % data
+        else:
+            text = "op 0x%02x jt %d jf %d k 0x%x" % (op, jt, jf, k)
+        lines.append(("%4d  %-36s; %s" % (pc, text, note)) if note else "%4d  %s" % (pc, text))
+    return "\n".join(lines)
+
+
+_syscall_tables_cache = None
+
+
+def _syscall_tables():
+    """({column: {name: nr}}, every known name), parsed from _SYSCALL_TABLE
+    on first use rather than at import."""
+    global _syscall_tables_cache
+    if _syscall_tables_cache is None:
+        columns = ("x86_64", "x86", "x32", "aarch64", "arm", "riscv64",
+                   "ppc64le", "s390x", "loongarch64")
+        tables = {column: {} for column in columns}
+        names = set()
+        for line in _SYSCALL_TABLE.splitlines():
+            fields = line.split()
+            if not fields or fields[0].startswith("#"):
+                continue
+            names.add(fields[0])
+            for column, nr in zip(columns, fields[1:]):
+                if nr != "-":
+                    tables[column][fields[0]] = int(nr)
+        _syscall_tables_cache = (tables, frozenset(names))
+    return _syscall_tables_cache
+
+
+# Syscall numbers from libseccomp's src/syscalls.csv (syscalls up to Linux
+# 7.1), every name it knows, "-" where an architecture lacks the syscall.
+# Columns: x86_64, x86 (i386), x32 (without the 0x40000000 bit), aarch64,
+# arm (EABI; 0xf0000 + n are ARM's private calls), riscv64, ppc64le,
+# s390x, loongarch64.
+_SYSCALL_TABLE = """
+#                             x64  x86  x32  a64    arm rv64  ppc s390 la64
+_llseek                         -  140    -    -    140    -  140    -    -
+_newselect                      -  142    -    -    142    -  142    -    -
+_sysctl                       156  149    -    -    149    -  149  149    -
+accept                         43    -   43  202    285  202  330    -  202
+accept4                       288  364  288  242    366  242  344  364  242
+access                         21   33   21    -     33    -   33   33    -
+acct                          163   51  163   89     51   89   51   51   89
+add_key                       248  286  248  217    309  217  269  278  217
+adjtimex                      159  124  159  171    124  171  124  124  171
+afs_syscall                   183  137  183    -      -    -  137  137    -
+alarm                          37   27   37    -      -    -   27   27    -
+arch_prctl                    158  384  158    -      -    -    -    -    -
+arm_fadvise64_64                -    -    -    -    270    -    -    -    -
+arm_sync_file_range             -    -    -    -    341    -    -    -    -
+atomic_barrier                  -    -    -    -      -    -    -    -    -
+atomic_cmpxchg_32               -    -    -    -      -    -    -    -    -
+bdflush                         -  134    -    -    134    -  134  134    -
+bind                           49  361   49  200    282  200  327  361  200
+bpf                           321  357  321  280    386  280  361  351  280
+break                           -   17    -    -      -    -   17    -    -
+breakpoint                      -    -    -    - 983041    -    -    -    -
+brk                            12   45   12  214     45  214   45   45  214
+cachectl                        -    -    -    -      -    -    -    -    -
+cacheflush                      -    -    -    - 983042    -    -    -    -
+cachestat                     451  451  451  451    451  451  451  451  451
+capget                        125  184  125   90    184   90  183  184   90
+capset                        126  185  126   91    185   91  184  185   91
+chdir                          80   12   80   49     12   49   12   12   49
+chmod                          90   15   90    -     15    -   15   15    -
+chown                          92  182   92    -    182    -  181  212    -
+chown32                         -  212    -    -    212    -    -    -    -
+chroot                        161   61  161   51     61   51   61   61   51
+clock_adjtime                 305  343  305  266    372  266  347  337  266
+clock_adjtime64                 -  405    -    -    405    -    -    -    -
+clock_getres                  229  266  229  114    264  114  247  261  114
+clock_getres_time64             -  406    -    -    406    -    -    -    -
+clock_gettime                 228  265  228  113    263  113  246  260  113
+clock_gettime64                 -  403    -    -    403    -    -    -    -
+clock_nanosleep               230  267  230  115    265  115  248  262  115
+clock_nanosleep_time64          -  407    -    -    407    -    -    -    -
+clock_settime                 227  264  227  112    262  112  245  259  112
+clock_settime64                 -  404    -    -    404    -    -    -    -
+clone                          56  120   56  220    120  220  120  120  220
+clone3                        435  435  435  435    435  435  435  435  435
+close                           3    6    3   57      6   57    6    6   57
+close_range                   436  436  436  436    436  436  436  436  436
+connect                        42  362   42  203    283  203  328  362  203
+copy_file_range               326  377  326  285    391  285  379  375  285
+creat                          85    8   85    -      8    -    8    8    -
+create_module                 174  127    -    -      -    -  127  127    -
+delete_module                 176  129  176  106    129  106  129  129  106
+dup                            32   41   32   23     41   23   41   41   23
+dup2                           33   63   33    -     63    -   63   63    -
+dup3                          292  330  292   24    358   24  316  326   24
+epoll_create                  213  254  213    -    250    -  236  249    -
+epoll_create1                 291  329  291   20    357   20  315  327   20
+epoll_ctl                     233  255  233   21    251   21  237  250   21
+epoll_ctl_old                 214    -    -    -      -    -    -    -    -
+epoll_pwait                   281  319  281   22    346   22  303  312   22
+epoll_pwait2                  441  441  441  441    441  441  441  441  441
+epoll_wait                    232  256  232    -    252    -  238  251    -
+epoll_wait_old                215    -    -    -      -    -    -    -    -
+eventfd                       284  323  284    -    351    -  307  318    -
+eventfd2                      290  328  290   19    356   19  314  323   19
+execve                         59   11  520  221     11  221   11   11  221
+execveat                      322  358  545  281    387  281  362  354  281
+exit                           60    1   60   93      1   93    1    1   93
+exit_group                    231  252  231   94    248   94  234  248   94
+faccessat                     269  307  269   48    334   48  298  300   48
+faccessat2                    439  439  439  439    439  439  439  439  439
+fadvise64                     221  250  221  223      -  223  233  253  223
+fadvise64_64                    -  272    -    -      -    -    -    -    -
+fallocate                     285  324  285   47    352   47  309  314   47
+fanotify_init                 300  338  300  262    367  262  323  332  262
+fanotify_mark                 301  339  301  263    368  263  324  333  263
+fchdir                         81  133   81   50    133   50  133  133   50
+fchmod                         91   94   91   52     94   52   94   94   52
+fchmodat                      268  306  268   53    333   53  297  299   53
+fchmodat2                     452  452  452  452    452  452  452  452  452
+fchown                         93   95   93   55     95   55   95  207   55
+fchown32                        -  207    -    -    207    -    -    -    -
+fchownat                      260  298  260   54    325   54  289  291   54
+fcntl                          72   55   72   25     55   25   55   55   25
+fcntl64                         -  221    -    -    221    -    -    -    -
+fdatasync                      75  148   75   83    148   83  148  148   83
+fgetxattr                     193  231  193   10    231   10  214  229   10
+file_getattr                  468  468  468  468    468  468  468  468  468
+file_setattr                  469  469  469  469    469  469  469  469  469
+finit_module                  313  350  313  273    379  273  353  344  273
+flistxattr                    196  234  196   13    234   13  217  232   13
+flock                          73  143   73   32    143   32  143  143   32
+fork                           57    2   57    -      2    -    2    2    -
+fremovexattr                  199  237  199   16    237   16  220  235   16
+fsconfig                      431  431  431  431    431  431  431  431  431
+fsetxattr                     190  228  190    7    228    7  211  226    7
+fsmount                       432  432  432  432    432  432  432  432  432
+fsopen                        430  430  430  430    430  430  430  430  430
+fspick                        433  433  433  433    433  433  433  433  433
+fstat                           5  108    5   80    108   80  108  108   80
+fstat64                         -  197    -    -    197    -    -    -    -
+fstatat64                       -  300    -    -    327    -    -    -    -
+fstatfs                       138  100  138   44    100   44  100  100   44
+fstatfs64                       -  269    -    -    267    -  253  266    -
+fsync                          74  118   74   82    118   82  118  118   82
+ftime                           -   35    -    -      -    -   35    -    -
+ftruncate                      77   93   77   46     93   46   93   93   46
+ftruncate64                     -  194    -    -    194    -    -    -    -
+futex                         202  240  202   98    240   98  221  238   98
+futex_requeue                 456  456  456  456    456  456  456  456  456
+futex_time64                    -  422    -    -    422    -    -    -    -
+futex_wait                    455  455  455  455    455  455  455  455  455
+futex_waitv                   449  449  449  449    449  449  449  449  449
+futex_wake                    454  454  454  454    454  454  454  454  454
+futimesat                     261  299  261    -    326    -  290  292    -
+get_kernel_syms               177  130    -    -      -    -  130  130    -
+get_mempolicy                 239  275  239  236    320  236  260  269  236
+get_robust_list               274  312  531  100    339  100  299  305  100
+get_thread_area               211  244    -    -      -    -    -    -    -
+get_tls                         -    -    -    - 983046    -    -    -    -
+getcpu                        309  318  309  168    345  168  302  311  168
+getcwd                         79  183   79   17    183   17  182  183   17
+getdents                       78  141   78    -    141    -  141  141    -
+getdents64                    217  220  217   61    217   61  202  220   61
+getegid                       108   50  108  177     50  177   50  202  177
+getegid32                       -  202    -    -    202    -    -    -    -
+geteuid                       107   49  107  175     49  175   49  201  175
+geteuid32                       -  201    -    -    201    -    -    -    -
+getgid                        104   47  104  176     47  176   47  200  176
+getgid32                        -  200    -    -    200    -    -    -    -
+getgroups                     115   80  115  158     80  158   80  205  158
+getgroups32                     -  205    -    -    205    -    -    -    -
+getitimer                      36  105   36  102    105  102  105  105  102
+getpagesize                     -    -    -    -      -    -    -    -    -
+getpeername                    52  368   52  205    287  205  332  368  205
+getpgid                       121  132  121  155    132  155  132  132  155
+getpgrp                       111   65  111    -     65    -   65   65    -
+getpid                         39   20   39  172     20  172   20   20  172
+getpmsg                       181  188  181    -      -    -  187  188    -
+getppid                       110   64  110  173     64  173   64   64  173
+getpriority                   140   96  140  141     96  141   96   96  141
+getrandom                     318  355  318  278    384  278  359  349  278
+getresgid                     120  171  120  150    171  150  170  211  150
+getresgid32                     -  211    -    -    211    -    -    -    -
+getresuid                     118  165  118  148    165  148  165  209  148
+getresuid32                     -  209    -    -    209    -    -    -    -
+getrlimit                      97   76   97  163      -  163   76  191    -
+getrusage                      98   77   98  165     77  165   77   77  165
+getsid                        124  147  124  156    147  156  147  147  156
+getsockname                    51  367   51  204    286  204  331  367  204
+getsockopt                     55  365  542  209    295  209  340  365  209
+gettid                        186  224  186  178    224  178  207  236  178
+gettimeofday                   96   78   96  169     78  169   78   78  169
+getuid                        102   24  102  174     24  174   24  199  174
+getuid32                        -  199    -    -    199    -    -    -    -
+getxattr                      191  229  191    8    229    8  212  227    8
+getxattrat                    464  464  464  464    464  464  464  464  464
+gtty                            -   32    -    -      -    -   32    -    -
+idle                            -  112    -    -      -    -  112  112    -
+init_module                   175  128  175  105    128  105  128  128  105
+inotify_add_watch             254  292  254   27    317   27  276  285   27
+inotify_init                  253  291  253    -    316    -  275  284    -
+inotify_init1                 294  332  294   26    360   26  318  324   26
+inotify_rm_watch              255  293  255   28    318   28  277  286   28
+io_cancel                     210  249  210    3    247    3  231  247    3
+io_destroy                    207  246  207    1    244    1  228  244    1
+io_getevents                  208  247  208    4    245    4  229  245    4
+io_pgetevents                 333  385  333  292    399  292  388  382  292
+io_pgetevents_time64            -  416    -    -    416    -    -    -    -
+io_setup                      206  245  543    0    243    0  227  243    0
+io_submit                     209  248  544    2    246    2  230  246    2
+io_uring_enter                426  426  426  426    426  426  426  426  426
+io_uring_register             427  427  427  427    427  427  427  427  427
+io_uring_setup                425  425  425  425    425  425  425  425  425
+ioctl                          16   54  514   29     54   29   54   54   29
+ioperm                        173  101  173    -      -    -  101    -    -
+iopl                          172  110  172    -      -    -  110    -    -
+ioprio_get                    252  290  252   31    315   31  274  283   31
+ioprio_set                    251  289  251   30    314   30  273  282   30
+ipc                             -  117    -    -      -    -  117  117    -
+kcmp                          312  349  312  272    378  272  354  343  272
+kexec_file_load               320    -  320  294    401  294  382  381  294
+kexec_load                    246  283  528  104    347  104  268  277  104
+keyctl                        250  288  250  219    311  219  271  280  219
+kill                           62   37   62  129     37  129   37   37  129
+landlock_add_rule             445  445  445  445    445  445  445  445  445
+landlock_create_ruleset       444  444  444  444    444  444  444  444  444
+landlock_restrict_self        446  446  446  446    446  446  446  446  446
+lchown                         94   16   94    -     16    -   16  198    -
+lchown32                        -  198    -    -    198    -    -    -    -
+lgetxattr                     192  230  192    9    230    9  213  228    9
+link                           86    9   86    -      9    -    9    9    -
+linkat                        265  303  265   37    330   37  294  296   37
+listen                         50  363   50  201    284  201  329  363  201
+listmount                     458  458  458  458    458  458  458  458  458
+listns                        470  470  470  470    470  470  470  470  470
+listxattr                     194  232  194   11    232   11  215  230   11
+listxattrat                   465  465  465  465    465  465  465  465  465
+llistxattr                    195  233  195   12    233   12  216  231   12
+lock                            -   53    -    -      -    -   53    -    -
+lookup_dcookie                212  253  212   18    249   18  235  110   18
+lremovexattr                  198  236  198   15    236   15  219  234   15
+lseek                           8   19    8   62     19   62   19   19   62
+lsetxattr                     189  227  189    6    227    6  210  225    6
+lsm_get_self_attr             459  459  459  459    459  459  459  459  459
+lsm_list_modules              461  461  461  461    461  461  461  461  461
+lsm_set_self_attr             460  460  460  460    460  460  460  460  460
+lstat                           6  107    6    -    107    -  107  107    -
+lstat64                         -  196    -    -    196    -    -    -    -
+madvise                        28  219   28  233    220  233  205  219  233
+map_shadow_stack              453  453  453  453    453  453  453  453  453
+mbind                         237  274  237  235    319  235  259  268  235
+membarrier                    324  375  324  283    389  283  365  356  283
+memfd_create                  319  356  319  279    385  279  360  350  279
+memfd_secret                  447  447  447  447      -  447    -  447    -
+migrate_pages                 256  294  256  238    400  238  258  287  238
+mincore                        27  218   27  232    219  232  206  218  232
+mkdir                          83   39   83    -     39    -   39   39    -
+mkdirat                       258  296  258   34    323   34  287  289   34
+mknod                         133   14  133    -     14    -   14   14    -
+mknodat                       259  297  259   33    324   33  288  290   33
+mlock                         149  150  149  228    150  228  150  150  228
+mlock2                        325  376  325  284    390  284  378  374  284
+mlockall                      151  152  151  230    152  230  152  152  230
+mmap                            9   90    9  222      -  222   90   90  222
+mmap2                           -  192    -    -    192    -    -    -    -
+modify_ldt                    154  123  154    -      -    -  123    -    -
+mount                         165   21  165   40     21   40   21   21   40
+mount_setattr                 442  442  442  442    442  442  442  442  442
+move_mount                    429  429  429  429    429  429  429  429  429
+move_pages                    279  317  533  239    344  239  301  310  239
+mprotect                       10  125   10  226    125  226  125  125  226
+mpx                             -   56    -    -      -    -   56    -    -
+mq_getsetattr                 245  282  245  185    279  185  267  276  185
+mq_notify                     244  281  527  184    278  184  266  275  184
+mq_open                       240  277  240  180    274  180  262  271  180
+mq_timedreceive               243  280  243  183    277  183  265  274  183
+mq_timedreceive_time64          -  419    -    -    419    -    -    -    -
+mq_timedsend                  242  279  242  182    276  182  264  273  182
+mq_timedsend_time64             -  418    -    -    418    -    -    -    -
+mq_unlink                     241  278  241  181    275  181  263  272  181
+mremap                         25  163   25  216    163  216  163  163  216
+mseal                         462  462  462  462    462  462  462  462  462
+msgctl                         71  402   71  187    304  187  402  402  187
+msgget                         68  399   68  186    303  186  399  399  186
+msgrcv                         70  401   70  188    302  188  401  401  188
+msgsnd                         69  400   69  189    301  189  400  400  189
+msync                          26  144   26  227    144  227  144  144  227
+multiplexer                     -    -    -    -      -    -  201    -    -
+munlock                       150  151  150  229    151  229  151  151  229
+munlockall                    152  153  152  231    153  231  153  153  231
+munmap                         11   91   11  215     91  215   91   91  215
+name_to_handle_at             303  341  303  264    370  264  345  335  264
+nanosleep                      35  162   35  101    162  101  162  162  101
+newfstatat                    262    -  262   79      -   79  291  293   79
+nfsservctl                    180  169    -   42    169   42  168  169   42
+nice                            -   34    -    -     34    -   34   34    -
+oldfstat                        -   28    -    -      -    -   28    -    -
+oldlstat                        -   84    -    -      -    -   84    -    -
+oldolduname                     -   59    -    -      -    -   59    -    -
+oldstat                         -   18    -    -      -    -   18    -    -
+olduname                        -  109    -    -      -    -  109    -    -
+open                            2    5    2    -      5    -    5    5    -
+open_by_handle_at             304  342  304  265    371  265  346  336  265
+open_tree                     428  428  428  428    428  428  428  428  428
+open_tree_attr                467  467  467  467    467  467  467  467  467
+openat                        257  295  257   56    322   56  286  288   56
+openat2                       437  437  437  437    437  437  437  437  437
+pause                          34   29   34    -     29    -   29   29    -
+pciconfig_iobase                -    -    -    -    271    -  200    -    -
+pciconfig_read                  -    -    -    -    272    -  198    -    -
+pciconfig_write                 -    -    -    -    273    -  199    -    -
+perf_event_open               298  336  298  241    364  241  319  331  241
+personality                   135  136  135   92    136   92  136  136   92
+pidfd_getfd                   438  438  438  438    438  438  438  438  438
+pidfd_open                    434  434  434  434    434  434  434  434  434
+pidfd_send_signal             424  424  424  424    424  424  424  424  424
+pipe                           22   42   22    -     42    -   42   42    -
+pipe2                         293  331  293   59    359   59  317  325   59
+pivot_root                    155  217  155   41    218   41  203  217   41
+pkey_alloc                    330  381  330  289    395  289  384  385  289
+pkey_free                     331  382  331  290    396  290  385  386  290
+pkey_mprotect                 329  380  329  288    394  288  386  384  288
+poll                            7  168    7    -    168    -  167  168    -
+ppoll                         271  309  271   73    336   73  281  302   73
+ppoll_time64                    -  414    -    -    414    -    -    -    -
+prctl                         157  172  157  167    172  167  171  172  167
+pread64                        17  180   17   67    180   67  179  180   67
+preadv                        295  333  534   69    361   69  320  328   69
+preadv2                       327  378  546  286    392  286  380  376  286
+prlimit64                     302  340  302  261    369  261  325  334  261
+process_madvise               440  440  440  440    440  440  440  440  440
+process_mrelease              448  448  448  448    448  448  448  448  448
+process_vm_readv              310  347  539  270    376  270  351  340  270
+process_vm_writev             311  348  540  271    377  271  352  341  271
+prof                            -   44    -    -      -    -   44    -    -
+profil                          -   98    -    -      -    -   98    -    -
+pselect6                      270  308  270   72    335   72  280  301   72
+pselect6_time64                 -  413    -    -    413    -    -    -    -
+ptrace                        101   26  521  117     26  117   26   26  117
+putpmsg                       182  189  182    -      -    -  188  189    -
+pwrite64                       18  181   18   68    181   68  180  181   68
+pwritev                       296  334  535   70    362   70  321  329   70
+pwritev2                      328  379  547  287    393  287  381  377  287
+query_module                  178  167    -    -      -    -  166  167    -
+quotactl                      179  131  179   60    131   60  131  131   60
+quotactl_fd                   443  443  443  443    443  443  443  443  443
+read                            0    3    0   63      3   63    3    3   63
+readahead                     187  225  187  213    225  213  191  222  213
+readdir                         -   89    -    -      -    -   89   89    -
+readlink                       89   85   89    -     85    -   85   85    -
+readlinkat                    267  305  267   78    332   78  296  298   78
+readv                          19  145  515   65    145   65  145  145   65
+reboot                        169   88  169  142     88  142   88   88  142
+recv                            -    -    -    -    291    -  336    -    -
+recvfrom                       45  371  517  207    292  207  337  371  207
+recvmmsg                      299  337  537  243    365  243  343  357  243
+recvmmsg_time64                 -  417    -    -    417    -    -    -    -
+recvmsg                        47  372  519  212    297  212  342  372  212
+remap_file_pages              216  257  216  234    253  234  239  267  234
+removexattr                   197  235  197   14    235   14  218  233   14
+removexattrat                 466  466  466  466    466  466  466  466  466
+rename                         82   38   82    -     38    -   38   38    -
+renameat                      264  302  264   38    329    -  293  295    -
+renameat2                     316  353  316  276    382  276  357  347  276
+request_key                   249  287  249  218    310  218  270  279  218
+restart_syscall               219    0  219  128      0  128    0    7  128
+riscv_flush_icache              -    -    -    -      -  259    -    -    -
+riscv_hwprobe                   -    -    -    -      -  258    -    -    -
+rmdir                          84   40   84    -     40    -   40   40    -
+rseq                          334  386  334  293    398  293  387  383  293
+rseq_slice_yield              471  471  471  471    471  471  471  471  471
+rt_sigaction                   13  174  512  134    174  134  173  174  134
+rt_sigpending                 127  176  522  136    176  136  175  176  136
+rt_sigprocmask                 14  175   14  135    175  135  174  175  135
+rt_sigqueueinfo               129  178  524  138    178  138  177  178  138
+rt_sigreturn                   15  173  513  139    173  139  172  173  139
+rt_sigsuspend                 130  179  130  133    179  133  178  179  133
+rt_sigtimedwait               128  177  523  137    177  137  176  177  137
+rt_sigtimedwait_time64          -  421    -    -    421    -    -    -    -
+rt_tgsigqueueinfo             297  335  536  240    363  240  322  330  240
+rtas                            -    -    -    -      -    -  255    -    -
+s390_guarded_storage            -    -    -    -      -    -    -  378    -
+s390_pci_mmio_read              -    -    -    -      -    -    -  353    -
+s390_pci_mmio_write             -    -    -    -      -    -    -  352    -
+s390_runtime_instr              -    -    -    -      -    -    -  342    -
+s390_sthyi                      -    -    -    -      -    -    -  380    -
+sched_get_priority_max        146  159  146  125    159  125  159  159  125
+sched_get_priority_min        147  160  147  126    160  126  160  160  126
+sched_getaffinity             204  242  204  123    242  123  223  240  123
+sched_getattr                 315  352  315  275    381  275  356  346  275
+sched_getparam                143  155  143  121    155  121  155  155  121
+sched_getscheduler            145  157  145  120    157  120  157  157  120
+sched_rr_get_interval         148  161  148  127    161  127  161  161  127
+sched_rr_get_interval_time64    -  423    -    -    423    -    -    -    -
+sched_setaffinity             203  241  203  122    241  122  222  239  122
+sched_setattr                 314  351  314  274    380  274  355  345  274
+sched_setparam                142  154  142  118    154  118  154  154  118
+sched_setscheduler            144  156  144  119    156  119  156  156  119
+sched_yield                    24  158   24  124    158  124  158  158  124
+seccomp                       317  354  317  277    383  277  358  348  277
+security                      185    -  185    -      -    -    -    -    -
+select                         23   82   23    -      -    -   82  142    -
+semctl                         66  394   66  191    300  191  394  394  191
+semget                         64  393   64  190    299  190  393  393  190
+semop                          65    -   65  193    298  193    -    -  193
+semtimedop                    220    -  220  192    312  192  392  392  192
+semtimedop_time64               -  420    -    -    420    -    -    -    -
+send                            -    -    -    -    289    -  334    -    -
+sendfile                       40  187   40   71    187   71  186  187   71
+sendfile64                      -  239    -    -    239    -    -    -    -
+sendmmsg                      307  345  538  269    374  269  349  358  269
+sendmsg                        46  370  518  211    296  211  341  370  211
+sendto                         44  369   44  206    290  206  335  369  206
+set_mempolicy                 238  276  238  237    321  237  261  270  237
+set_mempolicy_home_node       450  450  450  450    450  450  450  450  450
+set_robust_list               273  311  530   99    338   99  300  304   99
+set_thread_area               205  243    -    -      -    -    -    -    -
+set_tid_address               218  258  218   96    256   96  232  252   96
+set_tls                         -    -    -    - 983045    -    -    -    -
+setdomainname                 171  121  171  162    121  162  121  121  162
+setfsgid                      123  139  123  152    139  152  139  216  152
+setfsgid32                      -  216    -    -    216    -    -    -    -
+setfsuid                      122  138  122  151    138  151  138  215  151
+setfsuid32                      -  215    -    -    215    -    -    -    -
+setgid                        106   46  106  144     46  144   46  214  144
+setgid32                        -  214    -    -    214    -    -    -    -
+setgroups                     116   81  116  159     81  159   81  206  159
+setgroups32                     -  206    -    -    206    -    -    -    -
+sethostname                   170   74  170  161     74  161   74   74  161
+setitimer                      38  104   38  103    104  103  104  104  103
+setns                         308  346  308  268    375  268  350  339  268
+setpgid                       109   57  109  154     57  154   57   57  154
+setpriority                   141   97  141  140     97  140   97   97  140
+setregid                      114   71  114  143     71  143   71  204  143
+setregid32                      -  204    -    -    204    -    -    -    -
+setresgid                     119  170  119  149    170  149  169  210  149
+setresgid32                     -  210    -    -    210    -    -    -    -
+setresuid                     117  164  117  147    164  147  164  208  147
+setresuid32                     -  208    -    -    208    -    -    -    -
+setreuid                      113   70  113  145     70  145   70  203  145
+setreuid32                      -  203    -    -    203    -    -    -    -
+setrlimit                     160   75  160  164     75  164   75   75    -
+setsid                        112   66  112  157     66  157   66   66  157
+setsockopt                     54  366  541  208    294  208  339  366  208
+settimeofday                  164   79  164  170     79  170   79   79  170
+setuid                        105   23  105  146     23  146   23  213  146
+setuid32                        -  213    -    -    213    -    -    -    -
+setxattr                      188  226  188    5    226    5  209  224    5
+setxattrat                    463  463  463  463    463  463  463  463  463
+sgetmask                        -   68    -    -      -    -   68    -    -
+shmat                          30  397   30  196    305  196  397  397  196
+shmctl                         31  396   31  195    308  195  396  396  195
+shmdt                          67  398   67  197    306  197  398  398  197
+shmget                         29  395   29  194    307  194  395  395  194
+shutdown                       48  373   48  210    293  210  338  373  210
+sigaction                       -   67    -    -     67    -   67   67    -
+sigaltstack                   131  186  525  132    186  132  185  186  132
+signal                          -   48    -    -      -    -   48   48    -
+signalfd                      282  321  282    -    349    -  305  316    -
+signalfd4                     289  327  289   74    355   74  313  322   74
+sigpending                      -   73    -    -     73    -   73   73    -
+sigprocmask                     -  126    -    -    126    -  126  126    -
+sigreturn                       -  119    -    -    119    -  119  119    -
+sigsuspend                      -   72    -    -     72    -   72   72    -
+socket                         41  359   41  198    281  198  326  359  198
+socketcall                      -  102    -    -      -    -  102  102    -
+socketpair                     53  360   53  199    288  199  333  360  199
+splice                        275  313  275   76    340   76  283  306   76
+spu_create                      -    -    -    -      -    -  279    -    -
+spu_run                         -    -    -    -      -    -  278    -    -
+ssetmask                        -   69    -    -      -    -   69    -    -
+stat                            4  106    4    -    106    -  106  106    -
+stat64                          -  195    -    -    195    -    -    -    -
+statfs                        137   99  137   43     99   43   99   99   43
+statfs64                        -  268    -    -    266    -  252  265    -
+statmount                     457  457  457  457    457  457  457  457  457
+statx                         332  383  332  291    397  291  383  379  291
+stime                           -   25    -    -      -    -   25    -    -
+stty                            -   31    -    -      -    -   31    -    -
+subpage_prot                    -    -    -    -      -    -  310    -    -
+swapcontext                     -    -    -    -      -    -  249    -    -
+swapoff                       168  115  168  225    115  225  115  115  225
+swapon                        167   87  167  224     87  224   87   87  224
+switch_endian                   -    -    -    -      -    -  363    -    -
+symlink                        88   83   88    -     83    -   83   83    -
+symlinkat                     266  304  266   36    331   36  295  297   36
+sync                          162   36  162   81     36   81   36   36   81
+sync_file_range               277  314  277   84      -   84    -  307   84
+sync_file_range2                -    -    -    -      -    -  308    -    -
+syncfs                        306  344  306  267    373  267  348  338  267
+sys_debug_setcontext            -    -    -    -      -    -  256    -    -
+syscall                         -    -    -    -      -    -    -    -    -
+sysfs                         139  135  139    -    135    -  135  135    -
+sysinfo                        99  116   99  179    116  179  116  116  179
+syslog                        103  103  103  116    103  116  103  103  116
+sysmips                         -    -    -    -      -    -    -    -    -
+tee                           276  315  276   77    342   77  284  308   77
+tgkill                        234  270  234  131    268  131  250  241  131
+time                          201   13  201    -      -    -   13    -    -
+timer_create                  222  259  526  107    257  107  240  254  107
+timer_delete                  226  263  226  111    261  111  244  258  111
+timer_getoverrun              225  262  225  109    260  109  243  257  109
+timer_gettime                 224  261  224  108    259  108  242  256  108
+timer_gettime64                 -  408    -    -    408    -    -    -    -
+timer_settime                 223  260  223  110    258  110  241  255  110
+timer_settime64                 -  409    -    -    409    -    -    -    -
+timerfd                         -    -    -    -      -    -    -  317    -
+timerfd_create                283  322  283   85    350   85  306  319   85
+timerfd_gettime               287  326  287   87    354   87  312  321   87
+timerfd_gettime64               -  410    -    -    410    -    -    -    -
+timerfd_settime               286  325  286   86    353   86  311  320   86
+timerfd_settime64               -  411    -    -    411    -    -    -    -
+times                         100   43  100  153     43  153   43   43  153
+tkill                         200  238  200  130    238  130  208  237  130
+truncate                       76   92   76   45     92   45   92   92   45
+truncate64                      -  193    -    -    193    -    -    -    -
+tuxcall                       184    -  184    -      -    -  225    -    -
+ugetrlimit                      -  191    -    -    191    -  190    -    -
+ulimit                          -   58    -    -      -    -   58    -    -
+umask                          95   60   95  166     60  166   60   60  166
+umount                          -   22    -    -      -    -   22   22    -
+umount2                       166   52  166   39     52   39   52   52   39
+uname                          63  122   63  160    122  160  122  122  160
+unlink                         87   10   87    -     10    -   10   10    -
+unlinkat                      263  301  263   35    328   35  292  294   35
+unshare                       272  310  272   97    337   97  282  303   97
+uprobe                        336    -  336    -      -    -    -    -    -
+uretprobe                     335    -  335    -      -    -    -    -    -
+uselib                        134   86    -    -     86    -   86   86    -
+userfaultfd                   323  374  323  282    388  282  364  355  282
+usr26                           -    -    -    - 983043    -    -    -    -
+usr32                           -    -    -    - 983044    -    -    -    -
+ustat                         136   62  136    -     62    -   62   62    -
+utime                         132   30  132    -      -    -   30   30    -
+utimensat                     280  320  280   88    348   88  304  315   88
+utimensat_time64                -  412    -    -    412    -    -    -    -
+utimes                        235  271  235    -    269    -  251  313    -
+vfork                          58  190   58    -    190    -  189  190    -
+vhangup                       153  111  153   58    111   58  111  111   58
+vm86                            -  166    -    -      -    -  113    -    -
+vm86old                         -  113    -    -      -    -    -    -    -
+vmsplice                      278  316  532   75    343   75  285  309   75
+vserver                       236  273    -    -    313    -    -    -    -
+wait4                          61  114   61  260    114  260  114  114  260
+waitid                        247  284  529   95    280   95  272  281   95
+waitpid                         -    7    -    -      -    -    7    -    -
+write                           1    4    1   64      4   64    4    4   64
+writev                         20  146  516   66    146   66  146  146   66
+"""
 
 
 # ============================================================================
-# 10. cgroups (config-linux.md "Control groups")
+# 10. cgroups
 # ============================================================================
-# @@CGROUPS@@ (placeholder)
+# config-linux.md "Control groups": linux.cgroupsPath and every field of
+# linux.resources, through cgroupfs only (no systemd D-Bus). The spec's values
+# are cgroup v1 knobs; on cgroup v2 they are converted the way runc and crun
+# do. Two layers: pure mapping (v1_files_for, v2_files_for: spec -> list of
+# file writes) and the Cgroup class that finds the hierarchies in mountinfo,
+# creates the directories and performs the writes.
 
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+_EINVAL, _ENOENT, _EBUSY, _ESRCH, _ENOTSUP = 22, 2, 16, 3, 95
+_INT64 = (-(1 << 63), (1 << 63) - 1)
+_UINT64 = (0, (1 << 64) - 1)
+_UINT32 = (0, (1 << 32) - 1)
+_UINT16 = (0, (1 << 16) - 1)
+# Go's uint64(-1): runc reads a swappiness of this value as "unset".
+_SWAPPINESS_UNSET = (1 << 64) - 1
+# Mount options of a cgroup v1 mount that do not name a controller.
+_V1_MOUNT_OPTIONS = {"rw", "ro", "noprefix", "clone_children", "xattr",
+                     "cpuset_v2_mode", "favordynmods", "nofavordynmods"}
+
+
+# ---------------------------------------------------------------- host layout
+
+def cgroup_layout(mountinfo="/proc/self/mountinfo"):
+    """The cgroup hierarchies mounted on this host, from mountinfo: a list of
+    {"name", "version", "controllers", "mountpoint", "root"} dicts, v1 first.
+    `name` is the directory under /sys/fs/cgroup ("memory", "cpu,cpuacct",
+    "systemd", "unified", or "" for a cgroup2 mounted at /sys/fs/cgroup)."""
+    v1, v2, seen = [], [], {}
+    with open(mountinfo) as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            fields, tail = left.split(), right.split()
+            if len(tail) < 3 or tail[0] not in ("cgroup", "cgroup2"):
+                continue
+            dev, root = fields[2], _unescape_mountinfo(fields[3])
+            mountpoint = _unescape_mountinfo(fields[4])
+            # A hierarchy mounted twice (or bind-mounted in part) is one
+            # hierarchy; prefer the mount that shows its root.
+            if dev in seen:
+                old = seen[dev]
+                if old["root"] != "/" and root == "/":
+                    old.update(mountpoint=mountpoint, root=root)
+                continue
+            if tail[0] == "cgroup":
+                controllers = [o for o in tail[2].split(",")
+                               if o.startswith("name=") or
+                               ("=" not in o and o not in _V1_MOUNT_OPTIONS)]
+                h = {"version": 1, "controllers": controllers}
+                v1.append(h)
+            else:
+                h = {"version": 2, "controllers": []}
+                v2.append(h)
+            h.update(mountpoint=mountpoint, root=root)
+            seen[dev] = h
+    for h in v1 + v2:
+        h["name"] = _hierarchy_name(h["mountpoint"])
+        if h["version"] == 2:
+            h["controllers"] = _read_words(os.path.join(h["mountpoint"],
+                                                        "cgroup.controllers"))
+    return v1 + v2[:1]
+
+
+def _unescape_mountinfo(s):
+    # mountinfo escapes space, tab, newline and backslash as \ooo.
+    if "\\" not in s:
+        return s
+    return s.encode().decode("unicode_escape").encode("latin-1").decode()
+
+
+def _hierarchy_name(mountpoint):
+    if mountpoint == CGROUP_ROOT:
+        return ""
+    if mountpoint.startswith(CGROUP_ROOT + "/"):
+        return mountpoint[len(CGROUP_ROOT) + 1:]
+    return os.path.basename(mountpoint)
+
+
+def _read_words(path):
+    try:
+        with open(path) as f:
+            return f.read().split()
+    except OSError:
+        return []
+
+
+def _read_text(path):
+    with open(path) as f:
+        return f.read()
+
+
+def cgroup_features():
+    """runtime-spec features.md "linux.cgroup": what this runtime supports.
+    systemd is False: cgroupsPath in systemd form is honoured, but through
+    cgroupfs, never through systemd's D-Bus API."""
+    return {"v1": True, "v2": True, "systemd": False, "systemdUser": False,
+            "rdma": True}
+
+
+# --------------------------------------------------------------- cgroup paths
+
+def _clean_cgroup_path(path):
+    # Lexical clean, so "../../x" cannot climb out of the hierarchy (as runc).
+    import posixpath
+    cleaned = posixpath.normpath("/" + path)
+    cleaned = "/" + cleaned.lstrip("/")
+    return cleaned if path.startswith("/") else cleaned.lstrip("/")
+
+
+def _expand_slice(slice_name):
+    """systemd slice unit -> cgroup path: "a-b.slice" -> /a.slice/a-b.slice."""
+    bad = ConfigError("linux.cgroupsPath", 'invalid slice name "%s"' % slice_name)
+    if not slice_name.endswith(".slice") or slice_name == ".slice" or "/" in slice_name:
+        raise bad
+    stem = slice_name[:-len(".slice")]
+    if stem == "-":
+        return "/"
+    path, prefix = "", ""
+    for component in stem.split("-"):
+        if not component:
+            raise bad
+        path += "/" + prefix + component + ".slice"
+        prefix += component + "-"
+    return path
+
+
+def _systemd_cgroup_path(cgroups_path, container_id):
+    """"slice:prefix:name" -> the cgroup path systemd would give the unit
+    (runc's expansion: "system.slice:docker:ID" -> /system.slice/docker-ID.scope)."""
+    if not cgroups_path:
+        parent, prefix, name = "", "brownie", container_id
+    else:
+        parts = cgroups_path.split(":")
+        if len(parts) != 3:
+            raise ConfigError("linux.cgroupsPath", 'expected "slice:prefix:name" '
+                              'for systemd cgroups, got "%s"' % cgroups_path)
+        parent, prefix, name = parts
+    if not name:
+        raise ConfigError("linux.cgroupsPath", 'empty unit name in "%s"' % cgroups_path)
+    if name.endswith(".slice"):
+        unit = name
+    else:
+        unit = "%s-%s.scope" % (prefix, name) if prefix else name + ".scope"
+    slice_path = _expand_slice(parent or "system.slice")
+    return slice_path.rstrip("/") + "/" + unit
+
+
+def _own_cgroups(proc_cgroup="/proc/self/cgroup"):
+    """This process's cgroup per hierarchy: {frozenset(controllers): path};
+    the v2 entry is keyed by frozenset()."""
+    own = {}
+    with open(proc_cgroup) as f:
+        for line in f:
+            hid, controllers, path = line.rstrip("\n").split(":", 2)
+            own[frozenset(c for c in controllers.split(",") if c)] = path
+    return own
+
+
+# ----------------------------------------------------------------- validation
+
+def _int_field(value, field, bounds, what="an integer"):
+    if type(value) is not int:
+        raise ConfigError(field, "must be %s" % what)
+    if not bounds[0] <= value <= bounds[1]:
+        raise ConfigError(field, "must be %s between %d and %d" % (what, bounds[0], bounds[1]))
+    return value
+
+
+def _bool_field(value, field):
+    if type(value) is not bool:
+        raise ConfigError(field, "must be a boolean")
+
+
+def _str_field(value, field):
+    if not isinstance(value, str):
+        raise ConfigError(field, "must be a string")
+
+
+def _obj_field(value, field):
+    if not isinstance(value, dict):
+        raise ConfigError(field, "must be an object")
+    return value
+
+
+def _list_field(value, field):
+    if not isinstance(value, list):
+        raise ConfigError(field, "must be an array")
+    return value
+
+
+def _optional(obj, key, field, check, *args):
+    if obj.get(key) is not None:
+        check(obj[key], "%s.%s" % (field, key), *args)
+
+
+def _cpu_list_field(value, field):
+    _str_field(value, field)
+    for part in value.split(",") if value else ():
+        ends = part.strip().split("-")
+        if len(ends) > 2 or not all(e.isdigit() for e in ends) or int(ends[0]) > int(ends[-1]):
+            raise ConfigError(field, 'invalid list "%s" (expected e.g. "0-3,7")' % value)
+
+
+def _memory_value(value, field):
+    _int_field(value, field, _INT64)
+    if value < -1:
+        raise ConfigError(field, "must be -1 (unlimited) or a non-negative integer")
+
+
+def _validate_device_rule(rule, field):
+    _obj_field(rule, field)
+    if "allow" not in rule:
+        raise ConfigError(field + ".allow", "is required")
+    _bool_field(rule["allow"], field + ".allow")
+    _optional(rule, "type", field, _str_field)
+    if rule.get("type", "a") not in ("a", "b", "c"):
+        raise ConfigError(field + ".type", 'must be "a", "b" or "c", not "%s"' % rule["type"])
+    for key in ("major", "minor"):
+        if rule.get(key) is not None:
+            _int_field(rule[key], "%s.%s" % (field, key), (-1, _UINT32[1]))
+    _optional(rule, "access", field, _str_field)
+    access = rule.get("access")
+    if access is not None and (not access or set(access) - set("rwm")):
+        raise ConfigError(field + ".access", 'must be a combination of "r", "w" and "m", not "%s"' % access)
+
+
+def validate_resources(resources, field="linux.resources", layout=None):
+    """Check linux.resources against the spec's types and ranges; raise
+    ConfigError naming the exact field. `unified` also needs a cgroup v2
+    hierarchy on the host (`layout`, default: this host's)."""
+    r = _obj_field(resources, field)
+    for i, rule in enumerate(_list_field(r.get("devices") or [], field + ".devices")):
+        _validate_device_rule(rule, "%s.devices[%d]" % (field, i))
+    if r.get("memory") is not None:
+        f = field + ".memory"
+        mem = _obj_field(r["memory"], f)
+        for key in ("limit", "reservation", "swap"):
+            _optional(mem, key, f, _memory_value)
+        for key in ("kernel", "kernelTCP"):
+            _optional(mem, key, f, _int_field, _INT64)
+        if mem.get("swappiness") is not None and mem["swappiness"] != _SWAPPINESS_UNSET:
+            _int_field(mem["swappiness"], f + ".swappiness", (0, 100))
+        for key in ("disableOOMKiller", "useHierarchy", "checkBeforeUpdate"):
+            _optional(mem, key, f, _bool_field)
+    if r.get("cpu") is not None:
+        f = field + ".cpu"
+        cpu = _obj_field(r["cpu"], f)
+        for key in ("shares", "burst", "period", "realtimePeriod"):
+            _optional(cpu, key, f, _int_field, _UINT64)
+        for key in ("quota", "realtimeRuntime", "idle"):
+            _optional(cpu, key, f, _int_field, _INT64)
+        for key in ("cpus", "mems"):
+            _optional(cpu, key, f, _cpu_list_field)
+        quota, burst = cpu.get("quota") or 0, cpu.get("burst")
+        if burst is not None and quota > 0 and burst > quota:
+            raise ConfigError(f + ".burst", "must not be larger than quota (%d)" % quota)
+    if r.get("pids") is not None:
+        pids = _obj_field(r["pids"], field + ".pids")
+        if pids.get("limit") is None:
+            raise ConfigError(field + ".pids.limit", "is required")
+        _int_field(pids["limit"], field + ".pids.limit", _INT64)
+    if r.get("blockIO") is not None:
+        _validate_block_io(r["blockIO"], field + ".blockIO")
+    for i, limit in enumerate(_list_field(r.get("hugepageLimits") or [], field + ".hugepageLimits")):
+        f = "%s.hugepageLimits[%d]" % (field, i)
+        _obj_field(limit, f)
+        size = limit.get("pageSize")
+        _str_field(size, f + ".pageSize")
+        if not (size[:-2].isdigit() and size[0] != "0" and size[-2:] in ("KB", "MB", "GB")):
+            raise ConfigError(f + ".pageSize", 'must look like "2MB" or "1GB", not "%s"' % size)
+        if limit.get("limit") is None:
+            raise ConfigError(f + ".limit", "is required")
+        _int_field(limit["limit"], f + ".limit", _UINT64)
+    if r.get("network") is not None:
+        f = field + ".network"
+        net = _obj_field(r["network"], f)
+        _optional(net, "classID", f, _int_field, _UINT32)
+        for i, prio in enumerate(_list_field(net.get("priorities") or [], f + ".priorities")):
+            pf = "%s.priorities[%d]" % (f, i)
+            _obj_field(prio, pf)
+            _str_field(prio.get("name"), pf + ".name")
+            _int_field(prio.get("priority"), pf + ".priority", _UINT32)
+    if r.get("rdma") is not None:
+        for device, limits in _obj_field(r["rdma"], field + ".rdma").items():
+            f = '%s.rdma["%s"]' % (field, device)
+            _obj_field(limits, f)
+            if limits.get("hcaHandles") is None and limits.get("hcaObjects") is None:
+                raise ConfigError(f, "needs hcaHandles or hcaObjects")
+            for key in ("hcaHandles", "hcaObjects"):
+                _optional(limits, key, f, _int_field, _UINT32)
+    if r.get("unified"):
+        for key, value in _obj_field(r["unified"], field + ".unified").items():
+            f = '%s.unified["%s"]' % (field, key)
+            _str_field(value, f)
+            if "/" in key or "." not in key.strip("."):
+                raise ConfigError(f, "key must be a file name of the form CONTROLLER.PARAMETER")
+        if not any(h["version"] == 2 for h in (cgroup_layout() if layout is None else layout)):
+            raise ConfigError(field + ".unified", "this host has no cgroup v2 hierarchy mounted")
+
+
+def _validate_block_io(value, field):
+    bio = _obj_field(value, field)
+    for key in ("weight", "leafWeight"):
+        _optional(bio, key, field, _int_field, _UINT16)
+    for i, dev in enumerate(_list_field(bio.get("weightDevice") or [], field + ".weightDevice")):
+        f = "%s.weightDevice[%d]" % (field, i)
+        _block_device(dev, f)
+        if dev.get("weight") is None and dev.get("leafWeight") is None:
+            raise ConfigError(f, "needs weight or leafWeight")
+        for key in ("weight", "leafWeight"):
+            _optional(dev, key, f, _int_field, _UINT16)
+    for key in _THROTTLE_FILES:
+        for i, dev in enumerate(_list_field(bio.get(key) or [], "%s.%s" % (field, key))):
+            f = "%s.%s[%d]" % (field, key, i)
+            _block_device(dev, f)
+            if dev.get("rate") is None:
+                raise ConfigError(f + ".rate", "is required")
+            _int_field(dev["rate"], f + ".rate", _UINT64)
+
+
+def _block_device(dev, field):
+    _obj_field(dev, field)
+    for key in ("major", "minor"):
+        if dev.get(key) is None:
+            raise ConfigError("%s.%s" % (field, key), "is required")
+        _int_field(dev[key], "%s.%s" % (field, key), (0, _UINT32[1]))
+
+
+# ------------------------------------------------------------ v1 -> v2 values
+
+def cpu_shares_to_weight(shares):
+    """runc's ConvertCPUSharesToCgroupV2Value: v1 cpu.shares [2..262144]
+    onto v2 cpu.weight [1..10000], a quadratic in log2 that maps the
+    default 1024 to 100. 0 stays 0 (unset)."""
+    import math
+    if shares == 0:
+        return 0
+    if shares <= 2:
+        return 1
+    if shares >= 262144:
+        return 10000
+    l = math.log2(shares)
+    return int(math.ceil(10 ** ((l * l + 125 * l) / 612.0 - 7.0 / 34.0)))
+
+
+def memory_swap_to_v2(swap, limit):
+    """runc's ConvertMemorySwapToCgroupV2Value: the spec's swap is memory+swap
+    (v1 memsw); v2's memory.swap.max is swap alone. 0 means unset, -1 max.
+    Raises ValueError where there is no v2 equivalent."""
+    if limit == -1 and swap == 0:
+        return -1
+    if swap in (-1, 0) or limit == -1:
+        return swap
+    if limit == 0:
+        raise ValueError("unable to set swap limit without memory limit")
+    if limit < 0:
+        raise ValueError("invalid memory value: %d" % limit)
+    if swap < limit:
+        raise ValueError("memory+swap limit should be >= memory limit")
+    return swap - limit
+
+
+def blkio_weight_to_io_weight(weight):
+    """runc's ConvertBlkIOToIOWeightValue: [10..1000] linearly onto [1..10000]."""
+    return 0 if weight == 0 else 1 + (weight - 10) * 9999 // 990
+
+
+# ------------------------------------------------------------ mapping layer
+
+class CgroupWrite(tuple):
+    """One file write: (controller, filename, value) for v1, (filename, value)
+    for v2; a plain tuple to compare with, plus `field` (the spec field it
+    comes from), `fallback` (a CgroupWrite tried when the file does not
+    exist), and `tolerate` (errnos meaning "this kernel lacks the knob": the
+    write is skipped, with warning text `note` when it is not None)."""
+
+    def __new__(cls, items, field, fallback=None, tolerate=(), note=None):
+        self = tuple.__new__(cls, items)
+        self.field, self.fallback, self.tolerate, self.note = field, fallback, tolerate, note
+        return self
+
+    @property
+    def filename(self):
+        return self[-2]
+
+    @property
+    def value(self):
+        return self[-1]
+
+    @property
+    def controller(self):
+        return self[0] if len(self) == 3 else self[0].split(".", 1)[0]
+
+    def in_controller(self, controller):
+        fallback = self.fallback and self.fallback.in_controller(controller)
+        return CgroupWrite((controller,) + self[-2:], self.field, fallback,
+                           self.tolerate, self.note)
+
+
+def _w(filename, value, field, **kw):
+    return CgroupWrite((filename, str(value)), field, **kw)
+
+
+def _v2_number(value):
+    # v2 limits: -1 (the spec's "unlimited") is "max"; 0 means unset.
+    return "" if value == 0 else "max" if value < 0 else str(value)
+
+
+def _map_cpuset(res, f):
+    cpu = res.get("cpu") or {}
+    return [_w("cpuset." + key, cpu[key], "%s.cpu.%s" % (f, key))
+            for key in ("cpus", "mems") if cpu.get(key)]
+
+
+def _map_memory_v1(res, f):
+    mem, f = res.get("memory") or {}, f + ".memory"
+    limit, swap = mem.get("limit") or 0, mem.get("swap") or 0
+    out = []
+    if limit:
+        out.append(_w("memory.limit_in_bytes", limit, f + ".limit"))
+    if swap:
+        out.append(_w("memory.memsw.limit_in_bytes", swap, f + ".swap"))
+    elif limit == -1:
+        # Unlimited memory with swap unset means unlimited swap too (runc),
+        # where the kernel does swap accounting at all.
+        out.append(_w("memory.memsw.limit_in_bytes", -1, f + ".limit", tolerate=(_ENOENT,)))
+    if mem.get("reservation"):
+        out.append(_w("memory.soft_limit_in_bytes", mem["reservation"], f + ".reservation"))
+    if mem.get("disableOOMKiller") is not None:
+        out.append(_w("memory.oom_control", int(mem["disableOOMKiller"]), f + ".disableOOMKiller"))
+    if mem.get("swappiness") not in (None, _SWAPPINESS_UNSET):
+        out.append(_w("memory.swappiness", mem["swappiness"], f + ".swappiness"))
+    if mem.get("useHierarchy") is not None:
+        # Since Linux 5.16 use_hierarchy is always 1 and writing 0 is EINVAL.
+        out.append(_w("memory.use_hierarchy", int(mem["useHierarchy"]), f + ".useHierarchy",
+                      tolerate=(_EINVAL,),
+                      note=f + ".useHierarchy: ignored, this kernel always uses hierarchical accounting"))
+    return out
+
+
+def _map_memory_v2(res, f):
+    mem, f = res.get("memory") or {}, f + ".memory"
+    limit, swap, reservation = (mem.get(k) or 0 for k in ("limit", "swap", "reservation"))
+    out = []
+    if limit or swap or reservation:
+        try:
+            v2_swap = memory_swap_to_v2(swap, limit)
+        except ValueError as e:
+            raise ConfigError(f + ".swap", "cannot convert to cgroup v2: %s" % e)
+        value = _v2_number(v2_swap)
+        if value == "" and swap > 0:
+            value = "0"  # swap == limit: no swap at all
+        if value:
+            # Without swap accounting there is no memory.swap.max; that is
+            # fine when asking for "no swap" or "unlimited swap".
+            out.append(_w("memory.swap.max", value, f + ".swap",
+                          tolerate=(_ENOENT,) if value in ("max", "0") else ()))
+        if limit:
+            out.append(_w("memory.max", _v2_number(limit), f + ".limit"))
+        if reservation:
+            out.append(_w("memory.low", _v2_number(reservation), f + ".reservation"))
+    if mem.get("disableOOMKiller"):
+        raise ConfigError(f + ".disableOOMKiller", "cgroup v2 cannot disable the OOM killer")
+    if mem.get("swappiness") not in (None, _SWAPPINESS_UNSET):
+        raise ConfigError(f + ".swappiness", "cgroup v2 has no per-cgroup swappiness")
+    if mem.get("useHierarchy") is False:
+        raise ConfigError(f + ".useHierarchy", "cgroup v2 accounting is always hierarchical")
+    return out
+
+
+def _map_cpu_v1(res, f):
+    cpu, f = res.get("cpu") or {}, f + ".cpu"
+    # A write the kernel rejects because of the current value of a sibling
+    # knob (period vs quota, rt period vs runtime) is retried after the
+    # others by the writer, so this order is only the usual one.
+    knobs = (("shares", "cpu.shares"), ("period", "cpu.cfs_period_us"),
+             ("burst", "cpu.cfs_burst_us"), ("quota", "cpu.cfs_quota_us"),
+             ("idle", "cpu.idle"), ("realtimePeriod", "cpu.rt_period_us"),
+             ("realtimeRuntime", "cpu.rt_runtime_us"))
+    out = []
+    for key, filename in knobs:
+        value = cpu.get(key)
+        if key in ("burst", "idle") and value is not None:
+            out.append(_w(filename, value, "%s.%s" % (f, key),
+                          tolerate=(_ENOENT,) if key == "burst" else ()))
+        elif value:
+            out.append(_w(filename, value, "%s.%s" % (f, key)))
+    return out
+
+
+def _map_cpu_v2(res, f):
+    cpu, f = res.get("cpu") or {}, f + ".cpu"
+    out = []
+    if cpu.get("idle") is not None:
+        out.append(_w("cpu.idle", cpu["idle"], f + ".idle"))
+    if cpu.get("shares"):
+        out.append(_w("cpu.weight", cpu_shares_to_weight(cpu["shares"]), f + ".shares"))
+    if cpu.get("burst") is not None:
+        out.append(_w("cpu.max.burst", cpu["burst"], f + ".burst"))
+    quota, period = cpu.get("quota") or 0, cpu.get("period") or 0
+    if quota or period:
+        value = "%s %d" % (quota if quota > 0 else "max", period or 100000)
+        out.append(_w("cpu.max", value, f + (".quota" if quota else ".period")))
+    for key in ("realtimePeriod", "realtimeRuntime"):
+        if cpu.get(key):
+            raise ConfigError("%s.%s" % (f, key), "cgroup v2 has no realtime CPU limits")
+    return out
+
+
+def _map_pids(res, f):
+    pids = res.get("pids")
+    if not pids or pids.get("limit") is None:
+        return []
+    # The spec: 0 is a valid limit (runc writes 1 instead, for systemd).
+    limit = pids["limit"]
+    return [_w("pids.max", limit if limit >= 0 else "max", f + ".pids.limit")]
+
+
+_THROTTLE_FILES = {"throttleReadBpsDevice": ("blkio.throttle.read_bps_device", "rbps"),
+                   "throttleWriteBpsDevice": ("blkio.throttle.write_bps_device", "wbps"),
+                   "throttleReadIOPSDevice": ("blkio.throttle.read_iops_device", "riops"),
+                   "throttleWriteIOPSDevice": ("blkio.throttle.write_iops_device", "wiops")}
+
+
+def _map_blkio_v1(res, f):
+    bio, f = res.get("blockIO") or {}, f + ".blockIO"
+    out = []
+    # CFQ's knobs are blkio.weight*, BFQ's blkio.bfq.weight*.
+    if bio.get("weight"):
+        out.append(_w("blkio.weight", bio["weight"], f + ".weight",
+                      fallback=_w("blkio.bfq.weight", bio["weight"], f + ".weight")))
+    if bio.get("leafWeight"):
+        out.append(_w("blkio.leaf_weight", bio["leafWeight"], f + ".leafWeight"))
+    for i, dev in enumerate(bio.get("weightDevice") or []):
+        df, device = "%s.weightDevice[%d]" % (f, i), "%d:%d" % (dev["major"], dev["minor"])
+        if dev.get("weight"):
+            value = "%s %d" % (device, dev["weight"])
+            out.append(_w("blkio.weight_device", value, df + ".weight",
+                          fallback=_w("blkio.bfq.weight_device", value, df + ".weight")))
+        if dev.get("leafWeight"):
+            out.append(_w("blkio.leaf_weight_device", "%s %d" % (device, dev["leafWeight"]),
+                          df + ".leafWeight"))
+    for key, (filename, _) in _THROTTLE_FILES.items():
+        for i, dev in enumerate(bio.get(key) or []):
+            out.append(_w(filename, "%d:%d %d" % (dev["major"], dev["minor"], dev["rate"]),
+                          "%s.%s[%d]" % (f, key, i)))
+    return out
+
+
+def _map_io_v2(res, f):
+    bio, f = res.get("blockIO") or {}, f + ".blockIO"
+    out = []
+    # BFQ takes the v1 weight as is; without BFQ, io.weight on its own scale.
+    if bio.get("weight"):
+        out.append(_w("io.bfq.weight", bio["weight"], f + ".weight",
+                      fallback=_w("io.weight", blkio_weight_to_io_weight(bio["weight"]), f + ".weight")))
+    if bio.get("leafWeight"):
+        raise ConfigError(f + ".leafWeight", "cgroup v2 has no leaf weight")
+    for i, dev in enumerate(bio.get("weightDevice") or []):
+        df, device = "%s.weightDevice[%d]" % (f, i), "%d:%d" % (dev["major"], dev["minor"])
+        if dev.get("leafWeight"):
+            raise ConfigError(df + ".leafWeight", "cgroup v2 has no leaf weight")
+        if dev.get("weight"):
+            io_weight = blkio_weight_to_io_weight(dev["weight"])
+            out.append(_w("io.bfq.weight", "%s %d" % (device, dev["weight"]), df + ".weight",
+                          fallback=_w("io.weight", "%s %d" % (device, io_weight), df + ".weight")))
+    for key, (_, name) in _THROTTLE_FILES.items():
+        for i, dev in enumerate(bio.get(key) or []):
+            out.append(_w("io.max", "%d:%d %s=%d" % (dev["major"], dev["minor"], name, dev["rate"]),
+                          "%s.%s[%d]" % (f, key, i)))
+    return out
+
+
+def _hugetlb_mapper(suffix):
+    def map_hugetlb(res, f):
+        out = []
+        for i, limit in enumerate(res.get("hugepageLimits") or []):
+            prefix, lf = "hugetlb." + limit["pageSize"], "%s.hugepageLimits[%d]" % (f, i)
+            out.append(_w(prefix + suffix, limit["limit"], lf))
+            # Reservation accounting (Linux 5.7+) is the stronger limit;
+            # older kernels only have the page-fault one.
+            out.append(_w(prefix + ".rsvd" + suffix, limit["limit"], lf, tolerate=(_ENOENT,)))
+        return out
+    return map_hugetlb
+
+
+def _map_net_cls(res, f):
+    net = res.get("network") or {}
+    if net.get("classID") is None:
+        return []
+    return [_w("net_cls.classid", net["classID"], f + ".network.classID")]
+
+
+def _map_net_prio(res, f):
+    net = res.get("network") or {}
+    return [_w("net_prio.ifpriomap", "%s %d" % (p["name"], p["priority"]),
+               "%s.network.priorities[%d]" % (f, i))
+            for i, p in enumerate(net.get("priorities") or [])]
+
+
+def _map_rdma(res, f):
+    out = []
+    for device, limits in (res.get("rdma") or {}).items():
+        value = device
+        if limits.get("hcaHandles") is not None:
+            value += " hca_handle=%d" % limits["hcaHandles"]
+        if limits.get("hcaObjects") is not None:
+            value += " hca_object=%d" % limits["hcaObjects"]
+        out.append(_w("rdma.max", value, '%s.rdma["%s"]' % (f, device)))
+    return out
+
+
+def _map_unified(res, f):
+    return [_w(key, value, '%s.unified["%s"]' % (f, key))
+            for key, value in (res.get("unified") or {}).items() if value.strip()]
+
+
+# Each resource controller: its v1 name, its v2 name (None: v1 only), and
+# the two mappers. The order is the order of the writes.
+_RESOURCE_CONTROLLERS = (
+    ("cpuset", "cpuset", _map_cpuset, _map_cpuset),
+    ("memory", "memory", _map_memory_v1, _map_memory_v2),
+    ("cpu", "cpu", _map_cpu_v1, _map_cpu_v2),
+    ("pids", "pids", _map_pids, _map_pids),
+    ("blkio", "io", _map_blkio_v1, _map_io_v2),
+    ("hugetlb", "hugetlb", _hugetlb_mapper(".limit_in_bytes"), _hugetlb_mapper(".max")),
+    ("net_cls", None, _map_net_cls, None),
+    ("net_prio", None, _map_net_prio, None),
+    ("rdma", "rdma", _map_rdma, _map_rdma),
+)
+
+
+def v1_files_for(resources, field="linux.resources", devices_list=None, extra_devices=()):
+    """The cgroup v1 writes for linux.resources, in order: a list of
+    CgroupWrite (controller, filename, value). Pure. Device rules are the
+    transition from `devices_list` (a devices.list text; None: unknown)."""
+    out = []
+    for v1_name, _, map_v1, _ in _RESOURCE_CONTROLLERS:
+        out += [w.in_controller(v1_name) for w in map_v1(resources, field)]
+    rules = list(resources.get("devices") or []) + list(extra_devices)
+    if rules:
+        out += [w.in_controller("devices")
+                for w in _device_writes_v1(rules, devices_list, field + ".devices")]
+    return out
+
+
+def v2_files_for(resources, field="linux.resources"):
+    """The cgroup v2 writes for linux.resources with the v1 values converted
+    as runc/crun do, `unified` last: a list of CgroupWrite (filename, value).
+    Pure; ConfigError for values cgroup v2 cannot express."""
+    out = []
+    for _, v2_name, _, map_v2 in _RESOURCE_CONTROLLERS:
+        if v2_name:
+            out += map_v2(resources, field)
+    return out + _map_unified(resources, field)
+
+
+# ----------------------------------------------------------- device rules
+
+_ACCESS_ORDER = "rwm"
+
+
+class DeviceRuleSet:
+    """What a devices cgroup allows, modelled as cgroup v1 keeps it (runc's
+    devices emulator): a default (allow or deny everything) and exceptions
+    {(type, major, minor): access}, major/minor -1 meaning "*". Rules apply
+    in order; an "a" rule resets the default."""
+
+    def __init__(self, default_allow=False, exceptions=None):
+        self.default_allow = default_allow
+        self.exceptions = dict(exceptions or {})
+
+    @classmethod
+    def from_rules(cls, rules, field="linux.resources.devices"):
+        rule_set = cls()
+        for i, rule in enumerate(rules):
+            rule_set.apply(rule, "%s[%d]" % (field, i))
+        return rule_set
+
+    @classmethod
+    def from_devices_list(cls, text):
+        """Parse a v1 devices.list: "a *:* rwm" marks allow-all."""
+        rule_set = cls()
+        for line in text.splitlines():
+            kind, numbers, access = line.split()
+            if kind == "a":
+                return cls(default_allow=True)
+            major, minor = (-1 if n == "*" else int(n) for n in numbers.split(":"))
+            rule_set.exceptions[(kind, major, minor)] = access
+        return rule_set
+
+    def apply(self, rule, field):
+        kind = rule.get("type") or "a"
+        allow = rule["allow"]
+        if kind == "a":
+            self.default_allow, self.exceptions = allow, {}
+            return
+        key = (kind, _or_wildcard(rule.get("major")), _or_wildcard(rule.get("minor")))
+        access = rule.get("access") or _ACCESS_ORDER
+        old = self.exceptions.get(key, "")
+        if allow != self.default_allow:
+            self.exceptions[key] = _access_union(old, access)
+            return
+        # Removing access from a wildcard exception only for one device is
+        # something cgroup v1 silently ignores; refuse it (runc does too).
+        for wild in ((kind, -1, key[2]), (kind, key[1], -1), (kind, -1, -1)):
+            if wild != key and set(self.exceptions.get(wild, "")) & set(access):
+                raise ConfigError(field, "cannot %s part of the wildcard rule %s"
+                                  % ("allow" if allow else "deny", _device_line(wild, self.exceptions[wild])))
+        left = _access_minus(old, access)
+        if left:
+            self.exceptions[key] = left
+        else:
+            self.exceptions.pop(key, None)
+
+    def transition_from(self, current):
+        """The rules (allow, key, access) that turn the v1 devices cgroup in
+        state `current` (None: unknown) into this one, least disruptive first
+        choice: a reset ("a" rule) only when the default must change or the
+        current state cannot be known (a v1 allow-all list hides its denials)."""
+        rules, old = [], {}
+        if current is None or current.default_allow or current.default_allow != self.default_allow:
+            rules.append((self.default_allow, ("a", -1, -1), _ACCESS_ORDER))
+        else:
+            old = current.exceptions
+        for key in sorted(old):
+            dropped = _access_minus(old[key], self.exceptions.get(key, ""))
+            if dropped:
+                rules.append((self.default_allow, key, dropped))
+        for key in sorted(self.exceptions):
+            gained = _access_minus(self.exceptions[key], old.get(key, ""))
+            if gained:
+                rules.append((not self.default_allow, key, gained))
+        return rules
+
+
+def _or_wildcard(number):
+    return -1 if number is None else number
+
+
+def _access_union(a, b):
+    return "".join(c for c in _ACCESS_ORDER if c in a or c in b)
+
+
+def _access_minus(a, b):
+    return "".join(c for c in _ACCESS_ORDER if c in a and c not in b)
+
+
+def _device_line(key, access):
+    kind, major, minor = key
+    if kind == "a":
+        return "a *:* rwm"
+    star = lambda n: "*" if n < 0 else str(n)
+    return "%s %s:%s %s" % (kind, star(major), star(minor), access)
+
+
+def _device_writes_v1(rules, devices_list, field):
+    target = DeviceRuleSet.from_rules(rules, field)
+    current = None if devices_list is None else DeviceRuleSet.from_devices_list(devices_list)
+    return [_w("devices.allow" if allow else "devices.deny", _device_line(key, access), field)
+            for allow, key, access in target.transition_from(current)]
+
+
+# Devices every container may use whatever its config says (runc's
+# AllowedDevices): mknod of anything, and the standard /dev nodes.
+ALLOWED_DEVICE_RULES = [
+    {"allow": True, "type": "c", "access": "m"},
+    {"allow": True, "type": "b", "access": "m"},
+] + [{"allow": True, "type": "c", "major": major, "minor": minor, "access": "rwm"}
+     for major, minor in ((1, 3), (1, 8), (1, 7), (5, 0), (1, 5), (1, 9),
+                          (136, -1), (5, 2), (10, 200))]
+
+
+# --------------------------------------------------- eBPF device filter (v2)
+# cgroup v2 has no devices files: access is decided by a BPF_PROG_TYPE_CGROUP_DEVICE
+# program attached to the cgroup. Like runc's devicefilter.go (itself from
+# crun's ebpf.c), the program is assembled here from the rule set: one block
+# per exception, returning the exception's verdict when the request matches
+# it, and the default verdict at the end.
+
+_BPF_PROG_LOAD, _BPF_PROG_ATTACH, _BPF_PROG_DETACH = 5, 8, 9
+_BPF_PROG_GET_FD_BY_ID, _BPF_PROG_QUERY = 13, 16
+_BPF_PROG_TYPE_CGROUP_DEVICE, _BPF_CGROUP_DEVICE, _BPF_F_ALLOW_MULTI = 15, 6, 2
+_BPF_DEVCG_ACC = {"m": 1, "r": 2, "w": 4}
+_BPF_DEVCG_DEV = {"b": 1, "c": 2}
+# Opcodes (class | op | source) and registers.
+_LDX_W, _AND32_K, _RSH32_K, _MOV32_X = 0x61, 0x54, 0x74, 0xbc
+_JNE_K, _JNE_X, _JEQ_K, _MOV64_K, _EXIT = 0x55, 0x5d, 0x15, 0xb7, 0x95
+_R0, _R1, _R2, _R3, _R4, _R5 = range(6)
+
+
+def _bpf_insn(code, dst=0, src=0, off=0, imm=0):
+    regs = (src << 4 | dst) if sys.byteorder == "little" else (dst << 4 | src)
+    return struct.pack("=BBhi", code, regs, off, imm)
+
+
+def device_filter_program(rules, field="linux.resources.devices"):
+    """Assemble the eBPF device filter for the spec's device rules (applied
+    in order, as on v1): bytes of struct bpf_insn. Pure."""
+    rule_set = DeviceRuleSet.from_rules(rules, field)
+    # struct bpf_cgroup_dev_ctx { u32 access_type; u32 major; u32 minor; }:
+    # r2 = device type, r3 = requested access, r4 = major, r5 = minor.
+    code = [_bpf_insn(_LDX_W, _R2, _R1, 0), _bpf_insn(_AND32_K, _R2, imm=0xFFFF),
+            _bpf_insn(_LDX_W, _R3, _R1, 0), _bpf_insn(_RSH32_K, _R3, imm=16),
+            _bpf_insn(_LDX_W, _R4, _R1, 4), _bpf_insn(_LDX_W, _R5, _R1, 8)]
+    for (kind, major, minor), access in sorted(rule_set.exceptions.items()):
+        for n in (major, minor):
+            if n >= 1 << 31:
+                raise ConfigError(field, "device number %d is too large for cgroup v2" % n)
+        # Each test jumps past the rest of the block when it fails; the
+        # offsets are filled in once the block's length is known.
+        tests = [(_JNE_K, _R2, 0, _BPF_DEVCG_DEV[kind])]
+        if access != _ACCESS_ORDER:
+            # As v1 decides: an allow exception must cover every requested
+            # access; a deny exception applies if it shares any.
+            mask = sum(_BPF_DEVCG_ACC[c] for c in access)
+            tests += [(_MOV32_X, _R1, _R3, None), (_AND32_K, _R1, 0, mask),
+                      (_JEQ_K, _R1, 0, 0) if rule_set.default_allow else (_JNE_X, _R1, _R3, 0)]
+        if major >= 0:
+            tests.append((_JNE_K, _R4, 0, major))
+        if minor >= 0:
+            tests.append((_JNE_K, _R5, 0, minor))
+        remaining = len(tests) + 2  # + the verdict's two instructions
+        for op, dst, src, imm in tests:
+            remaining -= 1
+            if op in (_JNE_K, _JNE_X, _JEQ_K):
+                code.append(_bpf_insn(op, dst, src, off=remaining, imm=imm))
+            else:
+                code.append(_bpf_insn(op, dst, src, imm=imm or 0))
+        code += [_bpf_insn(_MOV64_K, _R0, imm=int(not rule_set.default_allow)), _bpf_insn(_EXIT)]
+    code += [_bpf_insn(_MOV64_K, _R0, imm=int(rule_set.default_allow)), _bpf_insn(_EXIT)]
+    return b"".join(code)
+
+
+def _bpf(cmd, attr):
+    buf = ctypes.create_string_buffer(attr, len(attr))
+    fd = syscall("bpf", cmd, buf, len(attr))
+    return fd, buf.raw
+
+
+def _bpf_load_device_program(insns):
+    insn_buf = ctypes.create_string_buffer(insns, len(insns))
+    license = ctypes.create_string_buffer(b"Apache")
+    log = ctypes.create_string_buffer(65536)
+
+    def load(log_level):
+        attr = struct.pack("=IIQQIIQII16sII", _BPF_PROG_TYPE_CGROUP_DEVICE, len(insns) // 8,
+                           ctypes.addressof(insn_buf), ctypes.addressof(license),
+                           log_level, len(log) if log_level else 0,
+                           ctypes.addressof(log) if log_level else 0, 0, 0, b"brownie_dev", 0, 0)
+        return _bpf(_BPF_PROG_LOAD, attr)[0]
+    try:
+        return load(0)
+    except OSError as e:
+        if e.errno == 1:  # EPERM: before Linux 5.11 BPF memory counts against RLIMIT_MEMLOCK
+            import resource
+            try:
+                resource.setrlimit(resource.RLIMIT_MEMLOCK, (resource.RLIM_INFINITY,) * 2)
+                return load(0)
+            except (OSError, ValueError):
+                pass
+        try:
+            load(1)
+        except OSError:
+            pass
+        verifier = log.value.decode(errors="replace").strip()
+        raise OSError(e.errno, "cannot load the device eBPF program: %s%s"
+                      % (os.strerror(e.errno), "\n" + verifier if verifier else ""))
+
+
+def _bpf_attached_programs(dir_fd):
+    ids = (ctypes.c_uint32 * 64)()
+    attr = struct.pack("=IIIIQI4x", dir_fd, _BPF_CGROUP_DEVICE, 0, 0, ctypes.addressof(ids), 64)
+    _, out = _bpf(_BPF_PROG_QUERY, attr)
+    count = struct.unpack_from("=I", out, 24)[0]
+    return list(ids[:count])
+
+
+def attach_device_filter(cgroup_dir, rules, field="linux.resources.devices"):
+    """Load the device filter for `rules` and attach it to the v2 cgroup
+    `cgroup_dir` (BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI), then detach the
+    programs that were there before, so at every moment some filter holds."""
+    insns = device_filter_program(rules, field)
+    dir_fd = os.open(cgroup_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    prog_fd = -1
+    try:
+        old_ids = _bpf_attached_programs(dir_fd)
+        prog_fd = _bpf_load_device_program(insns)
+        _bpf(_BPF_PROG_ATTACH, struct.pack("=IIIII", dir_fd, prog_fd, _BPF_CGROUP_DEVICE,
+                                           _BPF_F_ALLOW_MULTI, 0))
+        for prog_id in old_ids:
+            try:
+                old_fd, _ = _bpf(_BPF_PROG_GET_FD_BY_ID, struct.pack("=III", prog_id, 0, 0))
+            except OSError as e:
+                if e.errno == _ENOENT:
+                    continue
+                raise
+            try:
+                _bpf(_BPF_PROG_DETACH, struct.pack("=IIIII", dir_fd, old_fd, _BPF_CGROUP_DEVICE, 0, 0))
+            finally:
+                os.close(old_fd)
+    except OSError as e:
+        raise BrownieError("cannot set %s: eBPF device filter on %s: %s"
+                           % (field, cgroup_dir, e.strerror or e))
+    finally:
+        if prog_fd >= 0:
+            os.close(prog_fd)
+        os.close(dir_fd)
+
+
+# ------------------------------------------------------------- update flags
+
+def _parse_ram(text, flag):
+    # go-units RAMInBytes: "512m", "1.5g", "100", "2GiB"; binary multiples.
+    s = str(text).strip()
+    if s == "-1":
+        return -1
+    low = s.lower()
+    for suffix in ("ib", "b"):
+        if low.endswith(suffix) and len(low) > len(suffix):
+            low = low[:-len(suffix)]
+            break
+    scale = 1
+    if low and low[-1] in "kmgtp":
+        scale = 1024 ** ("kmgtp".index(low[-1]) + 1)
+        low = low[:-1]
+    try:
+        number = float(low.strip()) if "." in low else int(low.strip())
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise BrownieError('invalid value for --%s: "%s"' % (flag, text))
+    return int(number * scale)
+
+
+def _parse_int(text, flag, bounds):
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        value = None
+    if value is None or not bounds[0] <= value <= bounds[1]:
+        raise BrownieError('invalid value for --%s: "%s"' % (flag, text))
+    return value
+
+
+def resources_from_update_flags(memory=None, memory_swap=None, cpu_shares=None,
+                                cpu_quota=None, cpu_period=None, cpuset_cpus=None,
+                                cpuset_mems=None, pids_limit=None, blkio_weight=None,
+                                memory_reservation=None):
+    """The LinuxResources that `runc update`'s flags ask for; only the flags
+    given (not None) appear. Sizes take k/m/g/t/p suffixes (binary)."""
+    res = {}
+    mem = {key: _parse_ram(value, flag) for key, value, flag in (
+        ("limit", memory, "memory"), ("swap", memory_swap, "memory-swap"),
+        ("reservation", memory_reservation, "memory-reservation")) if value not in (None, "")}
+    if mem:
+        res["memory"] = mem
+    cpu = {key: _parse_int(value, flag, bounds) for key, value, flag, bounds in (
+        ("shares", cpu_shares, "cpu-share", _UINT64), ("quota", cpu_quota, "cpu-quota", _INT64),
+        ("period", cpu_period, "cpu-period", _UINT64)) if value not in (None, "")}
+    cpu.update({key: str(value) for key, value in (("cpus", cpuset_cpus), ("mems", cpuset_mems))
+                if value not in (None, "")})
+    if cpu:
+        res["cpu"] = cpu
+    if pids_limit not in (None, ""):
+        res["pids"] = {"limit": _parse_int(pids_limit, "pids-limit", _INT64)}
+    if blkio_weight not in (None, "", 0, "0"):
+        res["blockIO"] = {"weight": _parse_int(blkio_weight, "blkio-weight", _UINT16)}
+    return res
+
+
+def merge_resources(base, update):
+    """`update` laid over `base` (both LinuxResources), objects merged key by
+    key, anything else replaced: what `update` needs so that the v2
+    conversions see the values the update leaves alone (cpu.max wants quota
+    and period, memory.swap.max the limit)."""
+    merged = dict(base or {})
+    for key, value in (update or {}).items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_resources(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+# ----------------------------------------------------------------- the cgroup
 
 class Cgroup:
-    def __init__(self):
-        self.warnings = []
+    """One container's cgroup: a directory in each mounted hierarchy (every
+    v1 hierarchy, and the v2 one). Holds only plain data, so that the state
+    file can carry it (to_state/from_state). Non-fatal problems (a resource
+    whose controller this host lacks, systemd paths done by cgroupfs) are
+    appended to `warnings` for the caller to show."""
+
+    def __init__(self, hierarchies, created=(), warnings=()):
+        self.hierarchies = [dict(h) for h in hierarchies]
+        self.created = list(created)
+        self.warnings = list(warnings)
+
+    # -- construction
 
     @classmethod
-    def for_container(cls, container_id, cgroups_path, systemd=False):
-        return cls()
-
-    @staticmethod
-    def validate_resources(resources, field="linux.resources"):
-        pass
+    def for_container(cls, container_id, cgroups_path, systemd=False, layout=None,
+                      proc_cgroup="/proc/self/cgroup"):
+        """Where the container's cgroup is in each hierarchy. cgroupsPath
+        absolute: below each hierarchy's root; relative: below this process's
+        own cgroup (its parent on pure v2, where the own cgroup has processes
+        and so cannot delegate controllers); empty: relative "<id>" (runc's
+        default). "slice:prefix:name" (or systemd=True): systemd's path for
+        that unit, made through cgroupfs."""
+        if cgroups_path is not None and not isinstance(cgroups_path, str):
+            raise ConfigError("linux.cgroupsPath", "must be a string")
+        path, warnings = cgroups_path or "", []
+        if systemd or (path.count(":") == 2 and not path.startswith("/")):
+            path = _systemd_cgroup_path(path, container_id)
+            why = ("the systemd cgroup driver is not implemented"
+                   if os.path.isdir("/run/systemd/system") else "systemd is not running")
+            warnings.append("%s: using cgroupfs at %s" % (why, path))
+        elif not path:
+            path = container_id
+        inner = _clean_cgroup_path(path)
+        layout = cgroup_layout() if layout is None else layout
+        if not layout:
+            raise BrownieError("no cgroup hierarchy is mounted on this host")
+        pure_v2 = not any(h["version"] == 1 and not _named_only(h) for h in layout)
+        own = None if inner.startswith("/") else _own_cgroups(proc_cgroup)
+        hierarchies = []
+        for h in layout:
+            base = "/"
+            if own is not None:
+                key = frozenset(h["controllers"]) if h["version"] == 1 else frozenset()
+                base = _relative_to(own.get(key, "/"), h["root"])
+                if h["version"] == 2 and pure_v2:
+                    base = os.path.dirname(base)
+            directory = os.path.normpath(os.path.join(h["mountpoint"], base.lstrip("/"),
+                                                      inner.lstrip("/")))
+            hierarchies.append(dict(h, dir=directory))
+        return cls(hierarchies, warnings=warnings)
 
     def to_state(self):
-        return {}
+        """Plain data for the container's state file."""
+        return {"hierarchies": [dict(h) for h in self.hierarchies], "created": list(self.created)}
 
     @classmethod
-    def from_state(cls, d):
-        return cls()
+    def from_state(cls, state):
+        return cls(state["hierarchies"], state.get("created", ()))
 
-    def create(self):
-        pass
+    # -- where things are
 
-    def apply(self, resources, field="linux.resources"):
-        pass
-
-    def add_process(self, pid):
-        pass
+    @property
+    def paths(self):
+        """{hierarchy name: the container's cgroup directory in it}."""
+        return {h["name"]: h["dir"] for h in self.hierarchies}
 
     def cgroup_mount_sources(self):
-        return []
+        """[(name under /sys/fs/cgroup in the container, host directory)], one
+        per hierarchy, for bind-mounting a `cgroup` mount (as runc on v1)."""
+        return [(h["name"], h["dir"]) for h in self.hierarchies]
 
-    def pids(self):
-        return []
+    def _v1_dir(self, controller):
+        for h in self.hierarchies:
+            if h["version"] == 1 and controller in h["controllers"]:
+                return h["dir"]
+        return None
 
-    def kill_all(self, sig):
-        pass
+    def _v2(self):
+        for h in self.hierarchies:
+            if h["version"] == 2:
+                return h
+        return None
 
-    def is_frozen(self):
-        return False
+    @property
+    def pure_v2(self):
+        return not any(h["version"] == 1 and not _named_only(h) for h in self.hierarchies)
+
+    def _primary_dir(self):
+        # The hierarchy whose process list the container's pids are read
+        # from: the freezer's when v1 has one (freeze and list agree), else v2.
+        v2 = self._v2()
+        return self._v1_dir("freezer") or (v2 and v2["dir"]) or self.hierarchies[0]["dir"]
+
+    # -- lifecycle
+
+    def create(self):
+        """mkdir the cgroup in every hierarchy, remembering which directories
+        this call made (only those are removed by destroy). v1 cpuset: empty
+        cpus/mems are copied from the parent (a task cannot join otherwise).
+        Pure v2: every available controller is enabled down to the parent."""
+        for h in self.hierarchies:
+            rel = os.path.relpath(h["dir"], h["mountpoint"])
+            current = h["mountpoint"]
+            for part in ([] if rel == "." else rel.split("/")):
+                current = os.path.join(current, part)
+                try:
+                    os.mkdir(current, 0o755)
+                    self.created.append(current)
+                except FileExistsError:
+                    pass
+                except OSError as e:
+                    raise BrownieError("cannot create cgroup %s: %s" % (current, e.strerror))
+                if h["version"] == 1 and "cpuset" in h["controllers"]:
+                    _cpuset_inherit(current)
+        v2 = self._v2()
+        if v2 and self.pure_v2:
+            self._enable_v2_controllers(v2["controllers"], strict=False)
+
+    def add_process(self, pid):
+        """Move process `pid` (all its threads) into the cgroup in every hierarchy."""
+        import time
+        for h in self.hierarchies:
+            procs = os.path.join(h["dir"], "cgroup.procs")
+            for attempt in range(5):
+                try:
+                    _write_file(procs, str(pid))
+                    break
+                except OSError as e:
+                    # EINVAL: the task is still being forked (TASK_NEW).
+                    if e.errno == _EINVAL and attempt < 4:
+                        time.sleep(0.03)
+                        continue
+                    raise BrownieError("cannot add process %d to cgroup %s: %s"
+                                       % (pid, h["dir"], e.strerror))
 
     def destroy(self):
-        pass
+        """Remove the directories create() made, deepest first, after killing
+        whatever still runs in the cgroup and waiting for it to empty; the
+        container's own sub-cgroups below them go too. Never removes a
+        directory it did not create."""
+        if not self.created:
+            return
+        # Only a cgroup this object created is the container's alone, and so
+        # only there may the remaining processes be killed.
+        if self._primary_dir() in self.created and self.pids():
+            self.kill_all(signal.SIGKILL)
+            self._wait_empty(10.0)
+        failed = []
+        for directory in reversed(self.created):
+            try:
+                _remove_cgroup_tree(directory)
+            except OSError as e:
+                failed.append("%s (%s)" % (directory, e.strerror))
+        self.created = [d for d in self.created if os.path.isdir(d)]
+        if failed:
+            raise BrownieError("cannot remove cgroup %s" % ", ".join(failed))
+
+    def _wait_empty(self, timeout):
+        import time
+        v2 = self._v2()
+        if v2 and self.pure_v2:
+            if _wait_keyed_file(os.path.join(v2["dir"], "cgroup.events"), "populated", "0", timeout):
+                return
+        # cgroup v1 sends no notification when a cgroup empties: poll,
+        # backing off from 1 ms to 100 ms.
+        deadline, delay = time.monotonic() + timeout, 0.001
+        while self.pids() and time.monotonic() < deadline:
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+
+    def delegate(self, uid, gid):
+        """config-linux.md "Cgroup ownership": give the v2 cgroup directory and
+        the files /sys/kernel/cgroup/delegate lists to uid:gid. The caller
+        decides when (v2, a new cgroup namespace, a read-write cgroup mount);
+        on v1 delegation is not secure, so this refuses."""
+        v2 = self._v2()
+        if not v2 or not self.pure_v2:
+            raise BrownieError("cannot delegate cgroup: only cgroup v2 can be delegated safely")
+        try:
+            names = [line.strip() for line in _read_text("/sys/kernel/cgroup/delegate").splitlines()]
+        except OSError:
+            names = ["cgroup.procs", "cgroup.subtree_control", "cgroup.threads"]
+        for path in [v2["dir"]] + [os.path.join(v2["dir"], n) for n in names if n]:
+            try:
+                os.chown(path, uid, gid)
+            except FileNotFoundError:
+                pass  # not every listed file exists in every cgroup
+            except OSError as e:
+                raise BrownieError("cannot delegate cgroup: chown %s: %s" % (path, e.strerror))
+
+    # -- resources
+
+    validate_resources = staticmethod(validate_resources)
+
+    def apply(self, resources, field="linux.resources", extra_devices=()):
+        """Write linux.resources into the cgroup: for each controller, its v1
+        files where v1 mounts it, else the converted v2 files where the v2
+        hierarchy offers it, else a warning (the host lacks the controller:
+        nothing can enforce the value). Devices are applied when `devices` is
+        given or `extra_devices` (rules appended after the config's, e.g.
+        ALLOWED_DEVICE_RULES) is not empty; without a devices controller that
+        is an error. `unified` keys go raw to the v2 hierarchy."""
+        resources = resources or {}
+        validate_resources(resources, field, self.hierarchies)
+        mem = resources.get("memory") or {}
+        for key in ("kernel", "kernelTCP"):
+            if mem.get(key) is not None:
+                self.warnings.append("%s.memory.%s: ignored, kernel memory limits are "
+                                     "obsolete" % (field, key))
+        v2 = self._v2()
+        v2_available = set(_read_words(os.path.join(v2["mountpoint"], "cgroup.controllers"))) if v2 else set()
+        writes, v2_needed = [], []
+        for v1_name, v2_name, map_v1, map_v2 in _RESOURCE_CONTROLLERS:
+            wanted = map_v1(resources, field)
+            if not wanted:
+                continue
+            directory = self._v1_dir(v1_name)
+            if directory:
+                writes += [(directory, w.in_controller(v1_name)) for w in wanted]
+            elif v2_name and v2_name in v2_available:
+                writes += [(v2["dir"], w) for w in map_v2(resources, field)]
+                v2_needed.append(v2_name)
+            else:
+                self.warnings.append("%s: ignored, this host has no %s cgroup controller"
+                                     % (wanted[0].field, v1_name))
+        for w in _map_unified(resources, field):
+            if w.controller != "cgroup" and w.controller not in v2_available:
+                raise BrownieError("cannot set %s: the %s controller is not available in %s"
+                                   % (w.field, w.controller, v2["mountpoint"]))
+            writes.append((v2["dir"], w))
+            v2_needed.append(w.controller)
+        if mem.get("checkBeforeUpdate"):
+            self._check_memory_usage(mem, field + ".memory")
+        if v2_needed:
+            self._enable_v2_controllers([c for c in v2_needed if c != "cgroup"], strict=True)
+        self._write_all(writes)
+        rules = list(resources.get("devices") or []) + list(extra_devices)
+        if "devices" in resources or rules:
+            self._apply_devices(rules, field + ".devices")
+
+    def _apply_devices(self, rules, field):
+        directory = self._v1_dir("devices")
+        if directory:
+            current = _read_text(os.path.join(directory, "devices.list"))
+            self._write_all([(directory, w.in_controller("devices"))
+                             for w in _device_writes_v1(rules, current, field)])
+            return
+        v2 = self._v2()
+        if not v2:
+            raise BrownieError("cannot set %s: this host has no devices cgroup controller" % field)
+        attach_device_filter(v2["dir"], rules, field)
+
+    def _check_memory_usage(self, mem, field):
+        # checkBeforeUpdate: refuse a limit at or below the current usage
+        # rather than let v2 OOM-kill the container (v1 returns EBUSY anyway).
+        directory = self._v1_dir("memory")
+        usage_file = os.path.join(directory, "memory.usage_in_bytes") if directory else None
+        v2 = self._v2()
+        if not directory and v2:
+            usage_file = os.path.join(v2["dir"], "memory.current")
+        try:
+            usage = int(_read_text(usage_file))
+        except (OSError, ValueError, TypeError):
+            return  # best effort: no usage to compare with
+        for key in ("limit", "swap"):
+            if (mem.get(key) or 0) > 0 and mem[key] <= usage:
+                raise BrownieError("cannot set %s.%s: %d is not above the current memory "
+                                   "usage %d" % (field, key, mem[key], usage))
+
+    def _enable_v2_controllers(self, controllers, strict):
+        """Enable `controllers` in cgroup.subtree_control of every ancestor of
+        the v2 cgroup (from the hierarchy root down to its parent)."""
+        v2 = self._v2()
+        rel = os.path.relpath(v2["dir"], v2["mountpoint"])
+        parts = [] if rel == "." else rel.split("/")
+        current = v2["mountpoint"]
+        for part in parts:
+            control = os.path.join(current, "cgroup.subtree_control")
+            enabled = set(_read_words(control))
+            for controller in controllers:
+                if controller in enabled:
+                    continue
+                try:
+                    _write_file(control, "+" + controller)
+                    enabled.add(controller)
+                except OSError as e:
+                    if strict:
+                        raise BrownieError("cannot enable the %s controller in %s: %s"
+                                           % (controller, control, e.strerror))
+            current = os.path.join(current, part)
+
+    def _write_all(self, writes):
+        """Perform (directory, CgroupWrite) pairs in order. A write refused
+        with EINVAL is tried again after the others: that is how the kernel
+        answers a value which conflicts with a sibling knob still to be
+        written (memory vs memsw limit, cfs period vs quota)."""
+        retry = []
+        for directory, w in writes:
+            err = _try_write(directory, w)
+            if err == _EINVAL and len(writes) > 1:
+                retry.append((directory, w))
+            elif err:
+                self._write_failed(directory, w, err)
+        for directory, w in retry:
+            err = _try_write(directory, w)
+            if err:
+                self._write_failed(directory, w, err)
+
+    def _write_failed(self, directory, w, err):
+        if err in w.tolerate:
+            if w.note:
+                self.warnings.append(w.note)
+            return
+        raise BrownieError("cannot set %s: write %s to %s: %s"
+                           % (w.field, w.value, os.path.join(directory, w.filename), os.strerror(err)))
+
+    # -- freezer
+
+    def freeze(self):
+        """Freeze every process of the cgroup; returns once they are frozen."""
+        directory = self._v1_dir("freezer")
+        if directory:
+            return _freeze_v1(directory)
+        v2 = self._v2()
+        if not v2 or not os.path.exists(os.path.join(v2["dir"], "cgroup.freeze")):
+            raise BrownieError("cannot freeze cgroup: this host has no cgroup freezer")
+        _write_or_raise(os.path.join(v2["dir"], "cgroup.freeze"), "1")
+        if not _wait_keyed_file(os.path.join(v2["dir"], "cgroup.events"), "frozen", "1", 10.0):
+            _write_file(os.path.join(v2["dir"], "cgroup.freeze"), "0")
+            raise BrownieError("cannot freeze cgroup %s: timed out" % v2["dir"])
+
+    def thaw(self):
+        """Let the cgroup's processes run again."""
+        directory = self._v1_dir("freezer")
+        if directory:
+            return _write_or_raise(os.path.join(directory, "freezer.state"), "THAWED")
+        v2 = self._v2()
+        if v2 and os.path.exists(os.path.join(v2["dir"], "cgroup.freeze")):
+            _write_or_raise(os.path.join(v2["dir"], "cgroup.freeze"), "0")
+            _wait_keyed_file(os.path.join(v2["dir"], "cgroup.events"), "frozen", "0", 10.0)
+
+    def is_frozen(self):
+        """Whether the cgroup itself is frozen (not merely an ancestor)."""
+        import time
+        directory = self._v1_dir("freezer")
+        try:
+            if directory:
+                for _ in range(1000):
+                    state = _read_text(os.path.join(directory, "freezer.state")).strip()
+                    if state != "FREEZING":
+                        break
+                    time.sleep(0.001)
+                if state != "FROZEN":
+                    return False
+                try:
+                    return _read_text(os.path.join(directory, "freezer.self_freezing")).strip() == "1"
+                except FileNotFoundError:
+                    return True
+            v2 = self._v2()
+            return bool(v2) and _read_text(os.path.join(v2["dir"], "cgroup.freeze")).strip() == "1"
+        except FileNotFoundError:
+            return False
+
+    # -- processes
+
+    def pids(self):
+        """Sorted host pids of every process in the cgroup and its sub-cgroups."""
+        found = set()
+        for root, _, _ in os.walk(self._primary_dir()):
+            found.update(_read_procs(root))
+        return sorted(found)
+
+    def kill_all(self, sig):
+        """Send `sig` to every process in the cgroup. The cgroup is frozen
+        meanwhile, so that no process forks a child the signal would miss
+        (runc's signalAllProcesses); SIGKILL on v2 is one cgroup.kill write."""
+        v2 = self._v2()
+        if (sig == signal.SIGKILL and v2 and v2["dir"] == self._primary_dir()
+                and os.path.exists(os.path.join(v2["dir"], "cgroup.kill"))):
+            _write_or_raise(os.path.join(v2["dir"], "cgroup.kill"), "1")
+            return
+        try:
+            self.freeze()
+            frozen = True
+        except BrownieError:
+            frozen = False
+        try:
+            for pid in self.pids():
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+        finally:
+            if frozen:
+                self.thaw()
+
+    # -- statistics and events
+
+    def stats(self):
+        """Usage statistics in the shape of runc `events --stats` data
+        (types.Stats): cpu, memory, pids, blkio, hugetlb. Best effort: what a
+        host does not account is reported as zero."""
+        v2 = self._v2()
+        v2_dir = v2["dir"] if v2 else None
+        stats = {"cpu": _cpu_stats(self._v1_dir("cpuacct"), self._v1_dir("cpu"), v2_dir),
+                 "memory": _memory_stats(self._v1_dir("memory"), v2_dir),
+                 "pids": _pids_stats(self._v1_dir("pids") or v2_dir),
+                 "blkio": _blkio_stats(self._v1_dir("blkio"), v2_dir),
+                 "hugetlb": _hugetlb_stats(self._v1_dir("hugetlb"), v2_dir)}
+        return stats
+
+    def oom_kill_count(self):
+        """How many processes the OOM killer killed in this cgroup (None when
+        the kernel does not say: v1 before Linux 4.13, or no memory controller)."""
+        directory, v2 = self._v1_dir("memory"), self._v2()
+        try:
+            if directory:
+                return _keyed_ints(os.path.join(directory, "memory.oom_control")).get("oom_kill")
+            if v2:
+                return _keyed_ints(os.path.join(v2["dir"], "memory.events")).get("oom_kill")
+        except OSError:
+            pass
+        return None
+
+    def oom_events(self):
+        """An OOMNotifier for the streaming `events` command."""
+        directory, v2 = self._v1_dir("memory"), self._v2()
+        if directory:
+            return OOMNotifier(v1_dir=directory)
+        if v2:
+            return OOMNotifier(v2_dir=v2["dir"])
+        raise BrownieError("cannot watch OOM events: this host has no memory cgroup controller")
+
+
+def _named_only(hierarchy):
+    # A v1 hierarchy without controllers, like name=systemd.
+    return all(c.startswith("name=") for c in hierarchy["controllers"])
+
+
+def _relative_to(path, root):
+    if root == "/":
+        return path
+    if path == root or path.startswith(root.rstrip("/") + "/"):
+        return path[len(root.rstrip("/")):] or "/"
+    return "/"
+
+
+def _write_file(path, value):
+    # A multi-line value (a `unified` entry) is one write per line, as runc
+    # and crun do: cgroup files parse one line per write.
+    lines = [line for line in value.split("\n") if line.strip()] if "\n" in value else [value]
+    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        for line in lines:
+            os.write(fd, line.encode())
+    finally:
+        os.close(fd)
+
+
+def _write_or_raise(path, value):
+    try:
+        _write_file(path, value)
+    except OSError as e:
+        raise BrownieError("cannot write %s to %s: %s" % (value, path, e.strerror))
+
+
+def _try_write(directory, w):
+    """Write one CgroupWrite; 0, or the errno (after the fallback file, when
+    the first file does not exist)."""
+    try:
+        _write_file(os.path.join(directory, w.filename), w.value)
+        return 0
+    except OSError as e:
+        if e.errno == _ENOENT and w.fallback is not None:
+            return _try_write(directory, w.fallback)
+        return e.errno
+
+
+def _cpuset_inherit(directory):
+    # A v1 cpuset cgroup starts with empty cpus and mems, and no task can
+    # join it until they are set: take the parent's (runc does the same).
+    for name in ("cpuset.cpus", "cpuset.mems"):
+        path = os.path.join(directory, name)
+        try:
+            if not _read_text(path).strip():
+                _write_file(path, _read_text(os.path.join(os.path.dirname(directory), name)).strip())
+        except OSError as e:
+            raise BrownieError("cannot initialise %s: %s" % (path, e.strerror))
+
+
+def _remove_cgroup_tree(directory):
+    # rmdir works on an empty cgroup only; sub-cgroups go first, and EBUSY
+    # (a process still exiting) is retried with a short back-off.
+    import time
+    try:
+        entries = list(os.scandir(directory))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            _remove_cgroup_tree(entry.path)
+    delay = 0.001
+    while True:
+        try:
+            os.rmdir(directory)
+            return
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            if e.errno != _EBUSY or delay > 1:
+                raise
+            time.sleep(delay)
+            delay *= 2
+
+
+def _read_procs(directory):
+    for name in ("cgroup.procs", "cgroup.threads"):
+        try:
+            return [int(p) for p in _read_text(os.path.join(directory, name)).split()]
+        except FileNotFoundError:
+            return []
+        except OSError as e:
+            if e.errno != _ENOTSUP:  # a threaded v2 cgroup lists threads only
+                raise
+    return []
+
+
+def _freeze_v1(directory):
+    # v1 may stay FREEZING while tasks keep forking: write FROZEN again and
+    # re-read, thawing for 10 ms now and then (runc's empirically tuned loop).
+    import time
+    state_file = os.path.join(directory, "freezer.state")
+    for attempt in range(1000):
+        if attempt % 50 == 49:
+            _write_file(state_file, "THAWED")
+            time.sleep(0.01)
+        _write_or_raise(state_file, "FROZEN")
+        if attempt % 25 == 24:
+            time.sleep(0.00001)
+        state = _read_text(state_file).strip()
+        if state == "FROZEN":
+            return
+        if state != "FREEZING":
+            break
+    _write_file(state_file, "THAWED")
+    raise BrownieError("cannot freeze cgroup %s: it stays %s" % (directory, state))
+
+
+def _keyed(text):
+    pairs = {}
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) >= 2:
+            pairs[words[0]] = words[1]
+    return pairs
+
+
+def _keyed_ints(path):
+    return {k: _to_uint(v) for k, v in _keyed(_read_text(path)).items()}
+
+
+def _to_uint(text):
+    text = text.strip()
+    return (1 << 64) - 1 if text == "max" else int(text) if text.lstrip("-").isdigit() else 0
+
+
+def _wait_keyed_file(path, key, want, timeout):
+    """Wait until the v2 events file `path` says "<key> <want>". The kernel
+    signals each change of such a file with POLLPRI, so this sleeps in
+    poll(2) between reads instead of spinning."""
+    import select
+    import time
+    deadline = time.monotonic() + timeout
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False
+    try:
+        poller = select.poll()
+        poller.register(fd, select.POLLPRI | select.POLLERR)
+        while True:
+            os.lseek(fd, 0, 0)
+            if _keyed(os.read(fd, 4096).decode()).get(key) == want:
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            poller.poll(min(left, 1.0) * 1000)  # re-read at least every second
+    finally:
+        os.close(fd)
+
+
+class OOMNotifier:
+    """Wakes up when the OOM killer acts in the cgroup. v1: an eventfd
+    registered in cgroup.event_control for memory.oom_control; v2: POLLPRI
+    on memory.events, whose oom_kill counter is compared. fileno() is
+    pollable; wait() consumes the events."""
+
+    def __init__(self, v1_dir=None, v2_dir=None):
+        self.v1_dir, self.v2_dir, self.closed = v1_dir, v2_dir, False
+        self._fds = []
+        if v1_dir:
+            efd = _check(_libc.eventfd(0, os.O_CLOEXEC), "eventfd")
+            self._fds.append(efd)
+            ofd = os.open(os.path.join(v1_dir, "memory.oom_control"), os.O_RDONLY | os.O_CLOEXEC)
+            self._fds.append(ofd)
+            _write_or_raise(os.path.join(v1_dir, "cgroup.event_control"), "%d %d" % (efd, ofd))
+            self._fd = efd
+        else:
+            self._fd = os.open(os.path.join(v2_dir, "memory.events"), os.O_RDONLY | os.O_CLOEXEC)
+            self._fds.append(self._fd)
+            self._seen = self._v2_count()
+
+    def fileno(self):
+        return self._fd
+
+    def _v2_count(self):
+        os.lseek(self._fd, 0, 0)
+        return _to_uint(_keyed(os.read(self._fd, 4096).decode()).get("oom_kill", "0"))
+
+    def wait(self, timeout=None):
+        """Number of OOM events since the last call (0 on timeout; sets
+        `closed` when the cgroup is gone)."""
+        import select
+        poller = select.poll()
+        poller.register(self._fd, select.POLLIN if self.v1_dir else select.POLLPRI | select.POLLERR)
+        if not poller.poll(None if timeout is None else timeout * 1000):
+            return 0
+        if self.v1_dir:
+            count = struct.unpack("=Q", os.read(self._fd, 8))[0]
+            # The eventfd is also signalled when the cgroup is removed.
+            if not os.path.exists(os.path.join(self.v1_dir, "memory.oom_control")):
+                self.closed = True
+                return 0
+            return count
+        try:
+            count = self._v2_count()
+        except OSError:
+            self.closed = True
+            return 0
+        new, self._seen = count - self._seen, count
+        return max(new, 0)
+
+    def close(self):
+        for fd in self._fds:
+            os.close(fd)
+        self._fds = []
+
+
+# ----------------------------------------------------------------- stats
+
+def _uint_file(directory, name):
+    try:
+        return _to_uint(_read_text(os.path.join(directory, name)))
+    except (OSError, TypeError):
+        return 0
+
+
+def _uint_list(directory, name):
+    try:
+        return [int(x) for x in _read_text(os.path.join(directory, name)).split()]
+    except OSError:
+        return []
+
+
+def _memory_entry(limit=0, usage=0, maximum=0, failcnt=0):
+    return {"limit": limit, "usage": usage, "max": maximum, "failcnt": failcnt}
+
+
+def _cpu_stats(cpuacct_dir, cpu_dir, v2_dir):
+    usage = {"total": 0, "percpu": [], "percpu_kernel": [], "percpu_user": [],
+             "kernel": 0, "user": 0}
+    throttling = {"periods": 0, "throttledPeriods": 0, "throttledTime": 0}
+    if cpuacct_dir:
+        # cpuacct.stat counts USER_HZ ticks, 100 a second on Linux.
+        ticks = {k: _to_uint(v) for k, v in _keyed(_safe_read(cpuacct_dir, "cpuacct.stat")).items()}
+        usage.update(total=_uint_file(cpuacct_dir, "cpuacct.usage"),
+                     percpu=_uint_list(cpuacct_dir, "cpuacct.usage_percpu"),
+                     user=ticks.get("user", 0) * 10 ** 7, kernel=ticks.get("system", 0) * 10 ** 7)
+        rows = [line.split() for line in _safe_read(cpuacct_dir, "cpuacct.usage_all").splitlines()[1:]]
+        usage["percpu_user"] = [int(r[1]) for r in rows if len(r) == 3]
+        usage["percpu_kernel"] = [int(r[2]) for r in rows if len(r) == 3]
+    if cpu_dir:
+        stat = {k: _to_uint(v) for k, v in _keyed(_safe_read(cpu_dir, "cpu.stat")).items()}
+        throttling.update(periods=stat.get("nr_periods", 0),
+                          throttledPeriods=stat.get("nr_throttled", 0),
+                          throttledTime=stat.get("throttled_time", 0))
+    if v2_dir and not cpuacct_dir:
+        stat = {k: _to_uint(v) for k, v in _keyed(_safe_read(v2_dir, "cpu.stat")).items()}
+        usage.update(total=stat.get("usage_usec", 0) * 1000, user=stat.get("user_usec", 0) * 1000,
+                     kernel=stat.get("system_usec", 0) * 1000)
+        if not cpu_dir:
+            throttling.update(periods=stat.get("nr_periods", 0),
+                              throttledPeriods=stat.get("nr_throttled", 0),
+                              throttledTime=stat.get("throttled_usec", 0) * 1000)
+    return {"usage": usage, "throttling": throttling}
+
+
+def _safe_read(directory, name):
+    try:
+        return _read_text(os.path.join(directory, name))
+    except OSError:
+        return ""
+
+
+def _memory_stats(v1_dir, v2_dir):
+    empty = _memory_entry()
+    out = {"cache": 0, "usage": empty, "swap": dict(empty), "kernel": dict(empty),
+           "kernelTCP": dict(empty), "raw": {}}
+    if v1_dir:
+        raw = {k: _to_uint(v) for k, v in _keyed(_safe_read(v1_dir, "memory.stat")).items()}
+
+        def entry(prefix):
+            return _memory_entry(*(_uint_file(v1_dir, prefix + suffix) for suffix in
+                                   (".limit_in_bytes", ".usage_in_bytes", ".max_usage_in_bytes", ".failcnt")))
+        out.update(cache=raw.get("cache", 0), raw=raw, usage=entry("memory"),
+                   swap=entry("memory.memsw"), kernel=entry("memory.kmem"),
+                   kernelTCP=entry("memory.kmem.tcp"))
+    elif v2_dir:
+        raw = {k: _to_uint(v) for k, v in _keyed(_safe_read(v2_dir, "memory.stat")).items()}
+        usage = _memory_entry(_uint_file(v2_dir, "memory.max"), _uint_file(v2_dir, "memory.current"),
+                              _uint_file(v2_dir, "memory.peak"))
+        # v1 reports swap as memory+swap; so does runc on v2.
+        swap_limit = _uint_file(v2_dir, "memory.swap.max")
+        swap = _memory_entry(swap_limit if swap_limit == (1 << 64) - 1 else
+                             min(swap_limit + usage["limit"], (1 << 64) - 1),
+                             _uint_file(v2_dir, "memory.swap.current") + usage["usage"])
+        out.update(cache=raw.get("file", 0), raw=raw, usage=usage, swap=swap)
+    return out
+
+
+def _pids_stats(directory):
+    if not directory:
+        return {"current": 0, "limit": 0}
+    limit = _uint_file(directory, "pids.max")
+    current = (_uint_file(directory, "pids.current")
+               if os.path.exists(os.path.join(directory, "pids.current"))
+               else len(_read_procs(directory)))
+    # Historically "no limit" is 0 in runc's stats.
+    return {"current": current, "limit": 0 if limit == (1 << 64) - 1 else limit}
+
+
+_BLKIO_STATS = (("ioServiceBytesRecursive", "io_service_bytes_recursive"),
+                ("ioServicedRecursive", "io_serviced_recursive"),
+                ("ioQueueRecursive", "io_queued_recursive"),
+                ("ioServiceTimeRecursive", "io_service_time_recursive"),
+                ("ioWaitTimeRecursive", "io_wait_time_recursive"),
+                ("ioMergedRecursive", "io_merged_recursive"),
+                ("ioTimeRecursive", "time_recursive"),
+                ("sectorsRecursive", "sectors_recursive"))
+
+
+def _blkio_stats(v1_dir, v2_dir):
+    out = {key: [] for key, _ in _BLKIO_STATS}
+    if v1_dir:
+        # Prefer the scheduler's files (bfq, then cfq); the throttle layer's
+        # counters are what remains without either.
+        for key, stem in _BLKIO_STATS:
+            for prefix in ("blkio.bfq.", "blkio.", "blkio.throttle."):
+                text = _safe_read(v1_dir, prefix + stem)
+                if text:
+                    out[key] = _blkio_entries(text)
+                    break
+        if not out["ioServiceBytesRecursive"]:
+            out["ioServiceBytesRecursive"] = _blkio_entries(_safe_read(v1_dir, "blkio.throttle.io_service_bytes"))
+            out["ioServicedRecursive"] = _blkio_entries(_safe_read(v1_dir, "blkio.throttle.io_serviced"))
+    elif v2_dir:
+        names = {"rbytes": ("ioServiceBytesRecursive", "Read"), "wbytes": ("ioServiceBytesRecursive", "Write"),
+                 "rios": ("ioServicedRecursive", "Read"), "wios": ("ioServicedRecursive", "Write")}
+        for line in _safe_read(v2_dir, "io.stat").splitlines():
+            words = line.split()
+            if not words or ":" not in words[0]:
+                continue
+            major, minor = (int(n) for n in words[0].split(":"))
+            for item in words[1:]:
+                name, _, value = item.partition("=")
+                if name in names:
+                    key, op = names[name]
+                    out[key].append({"major": major, "minor": minor, "op": op, "value": int(value)})
+    return out
+
+
+def _blkio_entries(text):
+    entries = []
+    for line in text.splitlines():
+        words = line.replace(":", " ").split()
+        if len(words) == 4:
+            entries.append({"major": int(words[0]), "minor": int(words[1]), "op": words[2],
+                            "value": int(words[3])})
+        elif len(words) == 3:
+            entries.append({"major": int(words[0]), "minor": int(words[1]), "op": "",
+                            "value": int(words[2])})
+    return entries
+
+
+def hugepage_sizes():
+    """This host's huge page sizes as cgroup files name them ("2MB", "1GB")."""
+    sizes = []
+    try:
+        names = os.listdir("/sys/kernel/mm/hugepages")
+    except OSError:
+        return sizes
+    for name in names:
+        kb = name[len("hugepages-"):-len("kB")]
+        if name.startswith("hugepages-") and name.endswith("kB") and kb.isdigit():
+            kb = int(kb)
+            sizes.append("%dGB" % (kb >> 20) if kb >= 1 << 20 else
+                         "%dMB" % (kb >> 10) if kb >= 1 << 10 else "%dKB" % kb)
+    return sorted(sizes)
+
+
+def _hugetlb_stats(v1_dir, v2_dir):
+    out = {}
+    for size in hugepage_sizes():
+        prefix = "hugetlb." + size
+        if v1_dir:
+            rsvd = prefix + ".rsvd" if os.path.exists(os.path.join(v1_dir, prefix + ".rsvd.usage_in_bytes")) else prefix
+            out[size] = {"usage": _uint_file(v1_dir, rsvd + ".usage_in_bytes"),
+                         "max": _uint_file(v1_dir, rsvd + ".max_usage_in_bytes"),
+                         "failcnt": _uint_file(v1_dir, rsvd + ".failcnt")}
+        elif v2_dir and os.path.exists(os.path.join(v2_dir, prefix + ".current")):
+            rsvd = prefix + ".rsvd" if os.path.exists(os.path.join(v2_dir, prefix + ".rsvd.current")) else prefix
+            events = {k: _to_uint(v) for k, v in _keyed(_safe_read(v2_dir, prefix + ".events")).items()}
+            out[size] = {"usage": _uint_file(v2_dir, rsvd + ".current"), "max": 0,
+                         "failcnt": events.get("max", 0)}
+    return out
 
 
 # ============================================================================
@@ -1741,7 +4743,9 @@ def container_init_stage2(plan, new, rfd, wfd, start_fd, console_fd):
         os._exit(0)
     try:
         run_hooks(plan["hooks"], ("startContainer",), dict(state, status="created"))
-        exec_process(proc, exe, plan.get("seccomp"), plan["preserve_fds"])
+        import _socket
+        exec_process(proc, exe, plan.get("seccomp"), plan["preserve_fds"],
+                     _socket.socket(fileno=os.dup(conn)))
     except BaseException as e:
         os.write(conn, error_text(e).encode())
         os._exit(1)
@@ -1832,8 +4836,10 @@ def enter_container(init_pid, namespaces, keep, proc, seccomp, console,
     os._exit(127)
 
 
-def exec_process(proc, exe, seccomp, preserve_fds):
-    """Become the container's process: attributes, then execve."""
+def exec_process(proc, exe, seccomp, preserve_fds, notify_sock=None):
+    """Become the container's process: attributes, then execve. A seccomp
+    notify fd goes to the runtime over notify_sock (the start connection),
+    which hands it on to linux.seccomp.listenerPath on the host."""
     env = container_env(proc)
     for fd in range(3, 3 + preserve_fds):
         try:
@@ -1844,7 +4850,15 @@ def exec_process(proc, exe, seccomp, preserve_fds):
     # across execve, so give the process the default a shell would have.
     for sig in (signal.SIGPIPE, signal.SIGXFSZ):
         signal.signal(sig, signal.SIG_DFL)
-    finalize_process(proc, seccomp)
+    notify_fd = finalize_process(proc, seccomp)
+    if notify_fd is not None:
+        import _socket
+        if notify_sock is None:
+            raise BrownieError("linux.seccomp: SCMP_ACT_NOTIFY is not supported "
+                               "for exec")
+        notify_sock.sendmsg([b"\0"], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS,
+                                        struct.pack("i", notify_fd))])
+        os.close(notify_fd)
     os.execve(exe, proc["args"], env)
 
 # ============================================================================
@@ -2017,7 +5031,7 @@ class Container:
         return out
 
     def cgroup(self):
-        return Cgroup.from_state(self._state.get("cgroup") or {})
+        return Cgroup.from_state(self._state.get("cgroup") or {"hierarchies": []})
 
     def _locked(self):
         sd = StateDir(self.root, self.id).lock()
@@ -2040,8 +5054,7 @@ class Container:
         config = load_json_file(os.path.join(bundle, "config.json"), "config.json")
         plan = build_plan(config, bundle, container_id, no_pivot, preserve_fds)
         linux = config.get("linux") or {}
-        if linux.get("seccomp") is not None:
-            plan["seccomp"] = compile_seccomp(linux["seccomp"])
+        plan["seccomp"] = compile_seccomp(linux.get("seccomp"))
         resources = linux.get("resources") or {}
         Cgroup.validate_resources(resources)
         cgroup = Cgroup.for_container(container_id, linux.get("cgroupsPath"),
@@ -2069,6 +5082,7 @@ class Container:
             "namespaces": [k for k, p in plan["namespaces"]],
             "process": plan["process"],
             "seccomp": linux.get("seccomp"),
+            "resources": resources,
         }
         sd.write(state)
         self = cls(root, container_id, state)
@@ -2088,7 +5102,17 @@ class Container:
         state = self._state
         console = connect_console_socket(console_socket)
         cgroup.create()
-        cgroup.apply(resources)
+        state["cgroup"] = cgroup.to_state()  # what delete must remove
+        sd.write(state)
+        # Like runc, every container may use the standard /dev nodes and its
+        # linux.devices whatever linux.resources.devices says.
+        cgroup.apply(resources, extra_devices=ALLOWED_DEVICE_RULES + [
+            {"allow": True, "type": "c" if kind == "u" else kind,
+             "major": major, "minor": minor, "access": "rwm"}
+            for path, kind, major, minor, mode, uid, gid in plan["devices"]
+            if kind != "p"])
+        for w in cgroup.warnings:
+            warn(w)
         plan["cgroup_sources"] = cgroup.cgroup_mount_sources()
         # The start socket, bound through /proc/self/fd so that a long --root
         # does not hit the 108-byte limit of a socket path.
@@ -2171,12 +5195,16 @@ class Container:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
                 s.connect("/proc/self/fd/%d/start.sock" % sd.fd)
                 s.sendall(b"s")
+                # Until EOF (execve closed it): an error text, or a NUL
+                # byte carrying the seccomp notify fd.
                 reply = b""
                 while True:
-                    chunk = s.recv(4096)
+                    chunk, fds = recv_with_fds(s)
+                    for fd in fds:
+                        self._hand_over_listener(fd)
                     if not chunk:
                         break
-                    reply += chunk
+                    reply += chunk.lstrip(b"\0") if fds else chunk
             try:
                 os.unlink(os.path.join(sd.path, "start.sock"))
             except OSError:
@@ -2193,6 +5221,15 @@ class Container:
                 raise
         finally:
             sd.unlock()
+
+    def _hand_over_listener(self, fd):
+        seccomp = compile_seccomp(self._state["seccomp"])
+        try:
+            send_seccomp_listener(fd, seccomp["listener_path"],
+                                  seccomp["listener_metadata"],
+                                  spec_state(self._state, "running"))
+        finally:
+            os.close(fd)
 
     def kill(self, sig=signal.SIGTERM, all=False):
         """runtime.md "kill": signal the process (or, with all, every process
@@ -2353,7 +5390,50 @@ class Container:
     # -- cgroup operations --------------------------------------------------
 
     def pids(self):
+        """Host pids of every process in the container's cgroup."""
         return self.cgroup().pids()
+
+    def pause(self):
+        """runc pause: freeze every process (the cgroup freezer)."""
+        sd = self._locked()
+        try:
+            if self.status != "running":
+                raise ContainerError("container not running")
+            self.cgroup().freeze()
+        finally:
+            sd.unlock()
+
+    def resume(self):
+        """runc resume: thaw a paused container."""
+        sd = self._locked()
+        try:
+            if self.status != "paused":
+                raise ContainerError("container not paused")
+            self.cgroup().thaw()
+        finally:
+            sd.unlock()
+
+    def update(self, resources):
+        """runc update: apply LinuxResources to a live container, merged
+        with what it has (cpu quota needs its period on v2, and so on)."""
+        sd = self._locked()
+        try:
+            if self.status == "stopped":
+                raise ContainerError("container not running")
+            merged = merge_resources(self._state.get("resources") or {}, resources)
+            Cgroup.validate_resources(merged)
+            cgroup = self.cgroup()
+            cgroup.apply(merged)
+            for w in cgroup.warnings:
+                warn(w)
+            self._state["resources"] = merged
+            sd.write(self._state)
+        finally:
+            sd.unlock()
+
+    def stats(self):
+        """runc events --stats data: cpu, memory, pids, blkio, hugetlb."""
+        return self.cgroup().stats()
 
 
 def unmount_below(path):
@@ -2664,6 +5744,19 @@ def build_parser():
     sp.add_argument("--process-label", help="SELinux label")
     sp.add_argument("--apparmor", help="AppArmor profile")
     sp.add_argument("--ignore-paused", action="store_true")
+    sp = cmd("update", "change the resources of a running container")
+    sp.add_argument("--resources", "-r", metavar="FILE",
+                    help="LinuxResources JSON (- for stdin)")
+    for flag in ("memory", "memory-swap", "memory-reservation", "cpu-shares",
+                 "cpu-quota", "cpu-period", "cpuset-cpus", "cpuset-mems",
+                 "pids-limit", "blkio-weight"):
+        sp.add_argument("--" + flag)
+    sp = cmd("events", "print statistics and OOM events as JSON")
+    sp.add_argument("--stats", action="store_true", help="once, then exit")
+    sp.add_argument("--interval", default="5s", help="between stats (5s)")
+    sp = cmd("seccomp-dump", "print the BPF program of a config's seccomp",
+             with_id=False)
+    sp.add_argument("config", nargs="?", default="config.json")
     cmd("pause", "freeze every process of a container")
     cmd("resume", "thaw a paused container")
     return p
@@ -2825,6 +5918,62 @@ def cmd_exec(args, opts):
     return 0 if args.detach else result
 
 
+def cmd_update(args, opts):
+    c = Container.load(args.id, opts.root)
+    flags = {k: getattr(args, k) for k in (
+        "memory", "memory_swap", "memory_reservation", "cpu_shares",
+        "cpu_quota", "cpu_period", "cpuset_cpus", "cpuset_mems",
+        "pids_limit", "blkio_weight")}
+    resources = resources_from_update_flags(**flags)
+    if args.resources:
+        path = "/dev/stdin" if args.resources == "-" else args.resources
+        resources = merge_resources(load_json_file(path, "resources"), resources)
+    c.update(resources)
+
+
+def _parse_duration(text):
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    for unit in sorted(units, key=len, reverse=True):
+        if text.endswith(unit) and text[:-len(unit)].replace(".", "", 1).isdigit():
+            return float(text[:-len(unit)]) * units[unit]
+    if text.replace(".", "", 1).isdigit():
+        return float(text)
+    raise BrownieError("--interval %r: give a duration like 5s or 500ms" % text)
+
+
+def cmd_events(args, opts):
+    """runc events: {"type": "stats"|"oom", "id", "data"} JSON lines."""
+    import json
+    c = Container.load(args.id, opts.root)
+
+    def emit(kind, data=None):
+        event = {"type": kind, "id": c.id}
+        if data is not None:
+            event["data"] = data
+        sys.stdout.write(json.dumps(event) + "\n")
+        sys.stdout.flush()
+    if args.stats:
+        emit("stats", c.stats())
+        return
+    interval = _parse_duration(args.interval)
+    oom = c.cgroup().oom_events()
+    try:
+        while c.status != "stopped":
+            emit("stats", c.stats())
+            for _ in range(oom.wait(interval) or 0):
+                emit("oom")
+    finally:
+        oom.close()
+
+
+def cmd_seccomp_dump(args, opts):
+    config = load_json_file(args.config, "config.json")
+    compiled = compile_seccomp((config.get("linux") or {}).get("seccomp"))
+    if compiled is None:
+        raise BrownieError("%s has no linux.seccomp" % args.config)
+    print(disassemble_seccomp(compiled["program"]))
+
+
 def cmd_pause(args, opts):
     Container.load(args.id, opts.root).pause()
 
@@ -2838,6 +5987,7 @@ COMMANDS = {
     "kill": cmd_kill, "delete": cmd_delete, "run": cmd_run, "list": cmd_list,
     "spec": cmd_spec, "features": cmd_features, "ps": cmd_ps,
     "pause": cmd_pause, "resume": cmd_resume, "exec": cmd_exec,
+    "update": cmd_update, "events": cmd_events, "seccomp-dump": cmd_seccomp_dump,
 }
 
 
