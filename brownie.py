@@ -3423,7 +3423,7 @@ class DeviceRuleSet:
             dropped = _access_minus(old[key], self.exceptions.get(key, ""))
             if dropped:
                 rules.append((self.default_allow, key, dropped))
-        for key in sorted(self.exceptions):
+        for key in self.exceptions:  # in the config's order, as the spec asks
             gained = _access_minus(self.exceptions[key], old.get(key, ""))
             if gained:
                 rules.append((not self.default_allow, key, gained))
