@@ -1,5 +1,13 @@
-#!/usr/bin/python3 -IS
+#!/bin/sh
+"exec" "/usr/bin/python3" "-IS" "-c" "import sys, os; sys.path.insert(0, os.path.dirname(os.path.realpath(sys.argv[1]))); import brownie; brownie.main(sys.argv[2:])" "$0" "$@"
 """brownie: an OCI container runtime in one Python file.
+
+Run as a program, the two lines above are a shell script that starts
+/usr/bin/python3 (absolute: clients may call us with no PATH) in isolated
+mode without site (-IS), and *imports* this file instead of running it: a
+module is compiled once into __pycache__, a script on every call, and for a
+file this size compiling costs far more than running. To Python those two
+lines are a comment and a string.
 
 brownie implements the OCI Runtime Specification v1.3.0 (config.json, the
 lifecycle, the state and the Linux configuration) and the command line that
@@ -31,10 +39,12 @@ OCI_VERSION = "1.3.0"
 
 import ctypes
 import os
-import platform
-import signal
 import struct
 import sys
+
+# The C module: signal.py would wrap the same numbers in enums, whose import
+# costs more than all the rest of the init's start-up.
+import _signal as signal
 
 # ============================================================================
 # 1. libc and system calls
@@ -46,7 +56,7 @@ import sys
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
-MACHINE = platform.machine()
+MACHINE = os.uname().machine
 # Syscall numbers the runtime itself calls by number, per architecture.
 # aarch64, riscv64 and loongarch64 share the generic table (asm-generic/unistd.h).
 _GENERIC_SYSCALLS = {"pivot_root": 41, "seccomp": 277, "bpf": 280,
@@ -4875,6 +4885,10 @@ def exec_process(proc, exe, seccomp, preserve_fds, notify_sock=None):
 # each method checks the move it makes and raises ContainerError otherwise.
 
 BROWNIE_PATH = os.path.abspath(__file__)
+# How the init is started: the running interpreter (/proc/self/exe, never
+# a lookup on PATH) importing this file, as the shell lines at its top do.
+BOOT = ("import sys, os; sys.path.insert(0, os.path.dirname(sys.argv[1])); "
+        "import brownie; brownie.main(sys.argv[2:])")
 
 
 def connect_console_socket(console_socket):
@@ -5130,7 +5144,8 @@ class Container:
             console.close()
         for fd in (to_init_r, from_init_w):
             os.close(fd)
-        argv = ["python3", "-IS", BROWNIE_PATH, "init"] + [str(fd) for fd in child_fds]
+        argv = ["python3", "-IS", "-c", BOOT, BROWNIE_PATH, "init"] + [
+            str(fd) for fd in child_fds]
         try:
             stage1 = os.posix_spawn("/proc/self/exe", argv, {})
         finally:
@@ -5673,8 +5688,14 @@ def split_global_args(argv):
 
 def build_parser():
     import argparse
+
+    def formatter(prog):
+        # With a width given, argparse does not import shutil (for the
+        # terminal's size) each time it checks an argument.
+        return argparse.HelpFormatter(prog, width=int(os.environ.get("COLUMNS", 80)))
     p = argparse.ArgumentParser(
-        prog="brownie", description="An OCI container runtime in one Python file.")
+        prog="brownie", description="An OCI container runtime in one Python file.",
+        formatter_class=formatter)
     p.add_argument("--version", "-v", action="store_true", help="print the version")
     p.add_argument("--root", default=DEFAULT_ROOT, help="state directory")
     p.add_argument("--log", help="log file (errors, warnings; debug with --debug)")
@@ -5684,10 +5705,12 @@ def build_parser():
                    help="cgroupsPath is slice:prefix:name")
     p.add_argument("--rootless", default="auto")
     p.add_argument("--criu", help=argparse.SUPPRESS)
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    # Given a prog, argparse needs no help formatter (nor its imports) now.
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", prog="brownie")
 
     def cmd(name, help_text, with_id=True):
-        sp = sub.add_parser(name, help=help_text, description=help_text)
+        sp = sub.add_parser(name, help=help_text, description=help_text,
+                            formatter_class=formatter)
         if with_id:
             sp.add_argument("id", metavar="CONTAINER_ID")
         return sp
@@ -5780,7 +5803,7 @@ def cli(argv):
         log.write("debug", "ignoring unknown global flags %s" % " ".join(unknown))
     if opts.version:
         print("brownie version %s\nspec: %s\npython: %s"
-              % (__version__, OCI_VERSION, platform.python_version()))
+              % (__version__, OCI_VERSION, sys.version.split()[0]))
         return 0
     if not rest:
         parser.print_usage(sys.stderr)
@@ -5991,8 +6014,8 @@ COMMANDS = {
 }
 
 
-def main():
-    sys.exit(cli(sys.argv[1:]))
+def main(argv=None):
+    sys.exit(cli(sys.argv[1:] if argv is None else argv))
 
 
 if __name__ == "__main__":

@@ -249,6 +249,8 @@ class Runtime:
         self.root = self.tmp / "state"
         self.seen = {}  # pid -> start time of processes we saw
         self.ids = []  # container ids handed out
+        self.dirs = [self.tmp]  # where bundles are: checked for leftovers
+        self.finalizers = []  # run after cleanup
         self._name = re.sub(r"[^A-Za-z0-9_.+-]", "-", test_name)[:40].strip("-")
         self._n = itertools.count(1)
 
@@ -365,7 +367,7 @@ class Runtime:
         deadline = time.monotonic() + timeout
         while True:
             live = [p for p, t in self.seen.items() if proc_alive(p, t)]
-            users = processes_using(self.tmp)
+            users = [p for d in self.dirs for p in processes_using(d)]
             if not live and not users:
                 break
             if time.monotonic() > deadline:
@@ -373,10 +375,10 @@ class Runtime:
                     problems.append("processes still alive: %s" % live)
                 if users:
                     problems.append("processes with mounts under %s: %s"
-                                    % (self.tmp, users))
+                                    % (self.dirs, users))
                 break
             time.sleep(0.02)
-        mounts = host_mounts_under(self.tmp)
+        mounts = [m for d in self.dirs for m in host_mounts_under(d)]
         if mounts:
             problems.append("mounts left on the host: %s" % mounts)
         cgroups = [d for cid in self.ids for d in cgroup_dirs(cid)
@@ -405,7 +407,8 @@ class Runtime:
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
-        for mp in sorted(host_mounts_under(self.tmp), key=len, reverse=True):
+        for mp in sorted((m for d in self.dirs for m in host_mounts_under(d)),
+                         key=len, reverse=True):
             subprocess.run(["umount", "-l", mp], stderr=subprocess.DEVNULL)
         return problems
 
@@ -434,6 +437,8 @@ def rt(tmp_path, request):
     runtime = Runtime(tmp_path, request.node.name)
     yield runtime
     problems = runtime.cleanup()
+    for f in runtime.finalizers:
+        f()
     if problems:
         pytest.fail("test left things behind: " + "; ".join(problems))
 
@@ -442,6 +447,23 @@ def rt(tmp_path, request):
 def bundle(tmp_path):
     """The default busybox bundle (its process prints and exits)."""
     return make_bundle(tmp_path)
+
+
+@pytest.fixture
+def public_tmp(rt):
+    """A directory that every uid may traverse (tmp_path is below a 0700
+    directory): bundles for containers whose root is not host root, such
+    as user namespace ones, go here. Watched by rt's leftover checks."""
+    import tempfile
+    d = Path(tempfile.mkdtemp(prefix="brownie-test-", dir="/tmp"))
+    os.chmod(d, 0o711)
+    rt.dirs.append(d)
+
+    def remove():
+        if not host_mounts_under(d):
+            shutil.rmtree(d, ignore_errors=True)
+    rt.finalizers.append(remove)  # after rt's own cleanup
+    return d
 
 
 @pytest.fixture
