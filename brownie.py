@@ -1394,7 +1394,8 @@ def proxy_terminal(master):
             import fcntl
             size = fcntl.ioctl(0, termios.TIOCGWINSZ, b"\0" * 8)
             rows, cols = struct.unpack("HHHH", size)[:2]
-            set_window_size(master, rows, cols)
+            if rows and cols:  # else keep process.consoleSize
+                set_window_size(master, rows, cols)
     try:
         if stdin_tty:
             tty.setraw(0)
