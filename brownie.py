@@ -1,6 +1,6 @@
 #!/bin/sh
 "exec" "/usr/bin/python3" "-IS" "-c" "import sys, os; sys.path.insert(0, os.path.dirname(os.path.realpath(sys.argv[1]))); import brownie; brownie.main(sys.argv[2:])" "$0" "$@"
-"""brownie: an OCI container runtime in one Python file.
+__doc__ = """brownie: an OCI container runtime in one Python file.
 
 Run as a program, the two lines above are a shell script that starts
 /usr/bin/python3 (absolute: clients may call us with no PATH) in isolated
@@ -120,6 +120,7 @@ PR_SET_SECCOMP = 22
 PR_CAPBSET_READ = 23
 PR_CAPBSET_DROP = 24
 PR_SET_CHILD_SUBREAPER = 36
+PR_GET_CHILD_SUBREAPER = 37
 PR_SET_NO_NEW_PRIVS = 38
 PR_CAP_AMBIENT = 47
 PR_CAP_AMBIENT_RAISE = 2
@@ -412,6 +413,16 @@ def _uint(f, key, default=None, bits=64, required=False):
     return v
 
 
+def _uints(f, key, bits=64):
+    """An array of unsigned integers; errors name the element."""
+    out = f.get(key, list, [])
+    for i, v in enumerate(out):
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < (1 << bits):
+            raise ConfigError("%s[%d]" % (f.path(key), i), "must be an integer "
+                              "between 0 and %d" % ((1 << bits) - 1), f.source)
+    return out
+
+
 def parse_capabilities(f):
     """process.capabilities -> {set name: bitmask}."""
     masks = {}
@@ -482,9 +493,7 @@ def parse_process(p, source="config.json"):
         "console_size": (_uint(console, "height", 0, 16),
                          _uint(console, "width", 0, 16)),
         "uid": _uint(user, "uid", 0, 32), "gid": _uint(user, "gid", 0, 32),
-        "groups": [_uint(_Fields({"g": g}, user.path("additionalGids[%d]" % i),
-                                 source), "g", bits=32)
-                   for i, g in enumerate(user.get("additionalGids", list, []))],
+        "groups": _uints(user, "additionalGids", bits=32),
         "umask": 0o022 if umask is None else umask,
         "caps": caps, "rlimits": rlimits,
         "no_new_privs": p.get("noNewPrivileges", bool, False),
@@ -725,8 +734,7 @@ def build_plan(config, bundle, container_id, no_pivot=False, preserve_fds=0):
     return {
         "id": container_id, "bundle": bundle, "rootfs": rootfs,
         "readonly_root": root.get("readonly", bool, False),
-        "root_propagation": MOUNT_PROPAGATION.get(propagation or "rslave"),
-        "rootfs_propagation_set": propagation is not None,
+        "root_propagation": MOUNT_PROPAGATION.get(propagation),
         "no_pivot": no_pivot,
         "namespaces": namespaces, "uid_map": uid_map, "gid_map": gid_map,
         "time_offsets": time_offsets,
@@ -1051,18 +1059,6 @@ def mount_into_rootfs(rootfs, step, mount_label=None, cgroup_sources=()):
             os.strerror(e.errno))) from None
 
 
-def make_parent_mount_private(path):
-    """pivot_root(2) refuses a new root whose parent mount is shared; with
-    rootfsPropagation "shared" that is the case, so make it private."""
-    best = "/"
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            mp = line.split()[4].replace("\\040", " ")
-            if (path == mp or path.startswith(mp.rstrip("/") + "/")) and len(mp) > len(best):
-                best = mp
-    mount(None, best, None, MS_PRIVATE)
-
-
 def pivot_into_rootfs(rootfs, no_pivot, own_mount_ns):
     """Make rootfs the process's /. pivot_root(2) where possible, so the host's
     root is unmounted from the container; where it is refused (a rootfs on
@@ -1075,15 +1071,18 @@ def pivot_into_rootfs(rootfs, no_pivot, own_mount_ns):
         return
     if not no_pivot:
         try:
-            # pivot_root(".", ".") stacks the old root on top of the new one;
-            # it is then made a slave (so unmounting it does not reach the
-            # host) and detached.
+            # pivot_root(".", ".") stacks the old root on top of the new one,
+            # and saves making a directory for it in a rootfs that may be
+            # read-only.
             pivot_root(".", ".")
         except OSError as e:
             if e.errno != 22:  # EINVAL: initramfs cannot be pivoted
                 raise
         else:
-            mount(None, ".", None, MS_SLAVE | MS_REC)
+            # "." names the new root to mount(2) but the old root stacked on
+            # it to umount2(2), which looks up mount points; the old root is
+            # a slave already (see container_init_stage2), so detaching it
+            # cannot reach the host.
             umount2(".", MNT_DETACH)
             os.chdir("/")
             return
@@ -1209,8 +1208,17 @@ def apply_rlimits(rlimits):
 
 
 def set_oom_score_adj(value):
-    with open("/proc/self/oom_score_adj", "w") as f:
-        f.write(str(value))
+    """process.oomScoreAdj. Written before joining a user namespace: the
+    /proc/self files of a non-dumpable process belong to the host's root,
+    whom root in a user namespace cannot write for. Children inherit it."""
+    if value is not None:
+        try:
+            with open("/proc/self/oom_score_adj", "w") as f:
+                f.write(str(value))
+        except OSError as e:
+            raise BrownieError("process.oomScoreAdj: cannot set %d: %s%s" % (
+                value, e.strerror, " (lowering it needs CAP_SYS_RESOURCE)"
+                if e.errno in (1, 13) else "")) from None
 
 
 def set_io_priority(value):
@@ -1430,13 +1438,11 @@ def proxy_terminal(master):
 
 def finalize_process(proc, seccomp):
     """Everything between the container's setup and execve, in the order the
-    kernel imposes: rlimits and OOM score while root; without no_new_privs a
+    kernel imposes: rlimits while root; without no_new_privs a
     seccomp filter needs CAP_SYS_ADMIN, so it goes in before the user and
     capabilities change; with it, seccomp is the last step before execve.
     Returns the seccomp notify fd, if the filter has SCMP_ACT_NOTIFY rules."""
     apply_rlimits(proc["rlimits"])
-    if proc["oom_score_adj"] is not None:
-        set_oom_score_adj(proc["oom_score_adj"])
     if proc["io_priority"] is not None:
         set_io_priority(proc["io_priority"])
     if proc["apparmor"]:
@@ -4657,6 +4663,7 @@ def container_init(rfd, wfd, start_fd, console_fd=-1):
         close_inherited_fds({0, 1, 2, rfd, wfd, start_fd, console_fd}
                             | set(range(3, 3 + plan["preserve_fds"])))
         new = {kind for kind, path in plan["namespaces"] if path is None}
+        set_oom_score_adj((plan["process"] or {}).get("oom_score_adj"))
         joined = open_namespace_paths(plan["namespaces"])
         if joined and joined[0][0] == "user":
             join_namespace(*joined.pop(0))
@@ -4664,17 +4671,14 @@ def container_init(rfd, wfd, start_fd, console_fd=-1):
             unshare(CLONE_NEWUSER)
             send_message(wfd, "userns")
             _expect(rfd, "ok")
-            try:
-                os.setresgid(0, 0, 0)
-                os.setresuid(0, 0, 0)
-            except OSError:
-                pass  # root is not mapped; keep the namespace's capabilities
         for ns in joined:
             join_namespace(*ns)
         unshare(unshare_flags(plan["namespaces"]))
         if plan["time_offsets"]:
             with open("/proc/self/timens_offsets", "w") as f:
                 f.write(plan["time_offsets"])
+        if "user" in {kind for kind, path in plan["namespaces"]}:
+            become_namespace_root()
         pid = os.fork()
         if pid == 0:
             try:
@@ -4687,6 +4691,17 @@ def container_init(rfd, wfd, start_fd, console_fd=-1):
         send_message(wfd, "error", error_text(e))
         os._exit(1)
     os._exit(0)
+
+
+def become_namespace_root():
+    """In a user namespace, be its root (the ids files are made with must be
+    mapped, or the kernel says EOVERFLOW); last, since /proc/self is then no
+    longer ours to write (see set_oom_score_adj)."""
+    try:
+        os.setresgid(0, 0, 0)
+        os.setresuid(0, 0, 0)
+    except OSError:
+        pass  # root is not mapped; keep the namespace's capabilities
 
 
 def container_init_stage2(plan, new, rfd, wfd, start_fd, console_fd):
@@ -4702,9 +4717,11 @@ def container_init_stage2(plan, new, rfd, wfd, start_fd, console_fd):
     if "network" in new:
         bring_up_loopback()
     if own_mount_ns:
-        # Nothing we mount may propagate back to the host.
-        mount(None, "/", None, plan["root_propagation"])
-        make_parent_mount_private(rootfs)
+        # Whatever rootfsPropagation says, the host's tree is made a slave
+        # first: nothing we mount, and above all not the detach of the old
+        # root after pivot_root, may propagate back to the host. A slave
+        # tree also satisfies pivot_root, which refuses shared parents.
+        mount(None, "/", None, MS_SLAVE | MS_REC)
         mount(rootfs, rootfs, None, MS_BIND | MS_REC)
     for step in plan["mounts"]:
         mount_into_rootfs(rootfs, step, plan["mount_label"],
@@ -4720,8 +4737,8 @@ def container_init_stage2(plan, new, rfd, wfd, start_fd, console_fd):
     run_hooks(plan["hooks"], ("createContainer",), state)
     import_before_pivot(bool(plan["hooks"].get("startContainer")))
     pivot_into_rootfs(rootfs, plan["no_pivot"], own_mount_ns)
-    if own_mount_ns and plan["rootfs_propagation_set"]:
-        mount(None, "/", None, plan["root_propagation"])
+    if own_mount_ns and plan["root_propagation"] is not None:
+        mount(None, "/", None, plan["root_propagation"])  # rootfsPropagation
     proc = plan["process"]
     if proc is not None and proc["terminal"]:
         setup_console(console_fd, proc["console_size"], own_mount_ns)
@@ -4824,8 +4841,11 @@ def enter_container(init_pid, namespaces, keep, proc, seccomp, console,
         mine = "/proc/self/ns/%s" % NAMESPACES[kind][1]
         if os.stat(path).st_ino != os.stat(mine).st_ino:
             paths.append((kind, path))
+    set_oom_score_adj(proc["oom_score_adj"])
     for ns in open_namespace_paths(paths):
         join_namespace(*ns)
+    if "user" in namespaces:
+        become_namespace_root()
     pid = os.fork()
     if pid:
         send_message(wfd, "pid", pid)
@@ -5285,7 +5305,7 @@ class Container:
     # -- exec -------------------------------------------------------------
 
     def exec(self, process, detach=False, pid_file=None, console_socket=None,
-             preserve_fds=0, ignore_paused=False):
+             preserve_fds=0, ignore_paused=False, reap_orphans=False):
         """runc exec: start one more process (a parsed process plan, see
         exec_process_plan) in the container's namespaces and cgroup, with
         the container's seccomp profile. Returns its exit status, or its pid
@@ -5307,16 +5327,18 @@ class Container:
         seccomp = None
         if self._state.get("seccomp") is not None:
             seccomp = compile_seccomp(self._state["seccomp"])
-        if not detach:
-            prctl(PR_SET_CHILD_SUBREAPER, 1)
-        pid = self._spawn_exec(process, seccomp, console, preserve_fds)
-        if pid_file:
-            write_pid_file(pid_file, pid)
         if detach:
+            pid = self._spawn_exec(process, seccomp, console, preserve_fds)
+            if pid_file:
+                write_pid_file(pid_file, pid)
             return pid
-        if ours is not None:
-            master = receive_console_master(ours)
-        return wait_in_foreground(pid, master)
+        with Subreaper():
+            pid = self._spawn_exec(process, seccomp, console, preserve_fds)
+            if pid_file:
+                write_pid_file(pid_file, pid)
+            if ours is not None:
+                master = receive_console_master(ours)
+            return wait_in_foreground(pid, master, reap_orphans)
 
     def _spawn_exec(self, proc, seccomp, console, preserve_fds):
         init_pid = self.pid
@@ -5489,13 +5511,22 @@ def parse_signal(text):
 
 
 def run_container(container_id, bundle=".", root=DEFAULT_ROOT, detach=False,
-                  keep=False, **create_options):
+                  keep=False, reap_orphans=False, **create_options):
     """runc run: create, start and (unless detach) wait, forwarding signals,
     then delete. Returns the process's exit status (128+signal if killed)."""
-    if not detach:
-        # The init is orphaned when stage 1 exits; as a subreaper we get it
-        # back, can wait for it, and reap whatever else it leaves.
-        prctl(PR_SET_CHILD_SUBREAPER, 1)
+    if detach:
+        _create_and_start(container_id, bundle, root, True, create_options)
+        return 0
+    with Subreaper():
+        c, master = _create_and_start(container_id, bundle, root, False, create_options)
+        status = wait_in_foreground(c.pid, master, reap_orphans)
+    if not keep:
+        c.delete(force=True)
+    return status
+
+
+def _create_and_start(container_id, bundle, root, detach, create_options):
+    """run's first half: (container, pty master or None)."""
     console = None
     if create_options.get("console_socket") is None:
         config = load_json_file(os.path.join(bundle, "config.json"), "config.json")
@@ -5511,12 +5542,24 @@ def run_container(container_id, bundle=".", root=DEFAULT_ROOT, detach=False,
     except BaseException:
         c.delete(force=True)
         raise
-    if detach:
-        return 0
-    status = wait_in_foreground(c.pid, master)
-    if not keep:
-        c.delete(force=True)
-    return status
+    return c, master
+
+
+class Subreaper:
+    """While held, orphaned descendants come to this process instead of pid
+    1: the container's init is orphaned when stage 1 of the init exits, and
+    `run` and `exec` in the foreground must wait for it (and reap whatever
+    else it leaves)."""
+
+    def __enter__(self):
+        flag = ctypes.c_int(0)
+        prctl(PR_GET_CHILD_SUBREAPER, ctypes.addressof(flag))
+        self.was = flag.value
+        prctl(PR_SET_CHILD_SUBREAPER, 1)
+        return self
+
+    def __exit__(self, *exc):
+        prctl(PR_SET_CHILD_SUBREAPER, self.was)
 
 
 def console_pair():
@@ -5525,9 +5568,12 @@ def console_pair():
     return socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
 
 
-def wait_in_foreground(pid, master):
+def wait_in_foreground(pid, master, reap_orphans=False):
     """Wait for process `pid` as its subreaper, forwarding signals to it (and
-    being its terminal when there is a pty master); returns its status."""
+    being its terminal when there is a pty master); returns its status. With
+    reap_orphans (the CLI, whose children are all ours), every orphan the
+    container leaves is reaped meanwhile, as tini does; a library caller's
+    own children are left alone."""
     forwarded = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM,
                  signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH, signal.SIGCONT,
                  signal.SIGALRM, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
@@ -5537,21 +5583,20 @@ def wait_in_foreground(pid, master):
             os.kill(pid, signum)
         except OSError:
             pass
-    for sig in forwarded:
-        signal.signal(sig, forward)
+    previous = {sig: signal.signal(sig, forward) for sig in forwarded}
     if master is not None:
         proxy_terminal(master)
     status = 255
-    while True:  # reap every orphan handed to us, until ours is among them
+    while True:
         try:
-            reaped, wstatus = os.wait()
+            reaped, wstatus = os.wait() if reap_orphans else os.waitpid(pid, 0)
         except ChildProcessError:
             break
         if reaped == pid:
             status = exit_status(wstatus)
             break
-    for sig in forwarded:
-        signal.signal(sig, signal.SIG_DFL)
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
     return status
 
 
@@ -5844,7 +5889,7 @@ def cmd_create(args, opts):
 
 def cmd_run(args, opts):
     return run_container(args.id, args.bundle, opts.root, detach=args.detach,
-                         keep=args.keep, pid_file=args.pid_file,
+                         keep=args.keep, reap_orphans=True, pid_file=args.pid_file,
                          console_socket=args.console_socket,
                          no_pivot=args.no_pivot, preserve_fds=args.preserve_fds,
                          systemd_cgroup=opts.systemd_cgroup)
@@ -5938,7 +5983,7 @@ def cmd_exec(args, opts):
     result = c.exec(proc, detach=args.detach, pid_file=args.pid_file,
                     console_socket=args.console_socket,
                     preserve_fds=args.preserve_fds,
-                    ignore_paused=args.ignore_paused)
+                    ignore_paused=args.ignore_paused, reap_orphans=True)
     return 0 if args.detach else result
 
 

@@ -13,6 +13,7 @@ Helpers meant for the test modules (``from conftest import ...``):
 
     BROWNIE            path of brownie.py (the executable)
     make_bundle        a bundle dir from the busybox config, with changes
+    copy_rootfs        a copy of the busybox rootfs somewhere else
     wait_for           poll a predicate with a deadline
     proc_alive         is a process (pid, start time) alive and not a zombie
 """
@@ -185,6 +186,12 @@ def base_config():
     return copy.deepcopy(_TEMPLATE["config"])
 
 
+def copy_rootfs(dest):
+    """A private copy of the session's busybox rootfs at dest."""
+    subprocess.run(["cp", "-a", str(_TEMPLATE["rootfs"]), str(dest)], check=True)
+    return Path(dest)
+
+
 def make_bundle(tmp_path, name="bundle", args=None, edit=None,
                 rootfs=True, **changes):
     """Make tmp_path/name with config.json from the busybox bundle.
@@ -205,8 +212,7 @@ def make_bundle(tmp_path, name="bundle", args=None, edit=None,
     if edit is not None:
         edit(config)
     if rootfs:
-        subprocess.run(["cp", "-a", str(_TEMPLATE["rootfs"]), str(bundle / "rootfs")],
-                       check=True)
+        copy_rootfs(bundle / "rootfs")
     (bundle / "config.json").write_text(json.dumps(config, indent=2))
     return bundle
 

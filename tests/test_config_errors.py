@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from conftest import make_bundle, sh
+from conftest import make_bundle
 
 
 def _ns(c):
@@ -201,7 +201,6 @@ SETUP_CASES = {
     "unknown-fs-type": (_add_mount({"destination": "/mnt", "type": "nosuchfs",
                                     "source": "x"}),
                         ["mounts[7]"]),
-    "cwd-missing": (_set("process.cwd", "/no/such/dir"), ["process.cwd"]),
     "sysctl-bad-value": (_set("linux.sysctl", {"net.ipv4.ip_forward": "lots"}),
                          ["linux.sysctl", "net.ipv4.ip_forward"]),
     "sysctl-unknown-key": (_set("linux.sysctl", {"net.ipv4.no_such_knob": "1"}),

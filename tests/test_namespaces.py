@@ -3,12 +3,10 @@ them."""
 
 import os
 import socket
-import subprocess
-import sys
 
 import pytest
 
-from conftest import make_bundle, proc_alive, sh
+from conftest import make_bundle, sh
 
 NS_FILES = {"pid": "pid", "network": "net", "ipc": "ipc", "uts": "uts",
             "mount": "mnt", "cgroup": "cgroup", "user": "user", "time": "time"}

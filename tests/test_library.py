@@ -1,0 +1,290 @@
+"""brownie as a library: Container.create/load/list/start/state/kill/wait/
+delete, run_container, the errors they raise, and the module docstring's
+example."""
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import brownie
+from conftest import BROWNIE, REPO, make_bundle, proc_alive, proc_stat, sh, wait_for
+
+PR_GET_CHILD_SUBREAPER = 37
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def is_subreaper():
+    v = ctypes.c_int(0)
+    assert _libc.prctl(PR_GET_CHILD_SUBREAPER, ctypes.byref(v), 0, 0, 0) == 0
+    return v.value
+
+
+@pytest.fixture(autouse=True)
+def restore_process_state():
+    """run_container changes process-wide state (subreaper, signal
+    handlers); put it back so other tests run in a normal pytest."""
+    was = is_subreaper()
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM,
+                                                 signal.SIGHUP, signal.SIGCHLD)}
+    yield
+    brownie.prctl(brownie.PR_SET_CHILD_SUBREAPER, was)
+    for s, h in handlers.items():
+        signal.signal(s, h)
+
+
+def load(rt, cid):
+    return brownie.Container.load(cid, root=str(rt.root))
+
+
+def test_container_lifecycle(rt, tmp_path):
+    b = make_bundle(tmp_path, args=["sleep", "30"], annotations={"a": "b"})
+    cid = rt.new_id()
+    c = brownie.Container.create(cid, bundle=str(b), root=str(rt.root))
+    assert isinstance(c, brownie.Container)
+    rt.see(c.pid)
+    assert c.id == cid and c.bundle == str(b) and c.pid > 0
+    st = c.state()
+    assert st["status"] == "created" and st["id"] == cid and st["pid"] == c.pid
+    assert st["annotations"] == {"a": "b"}
+    assert [x.id for x in brownie.Container.list(root=str(rt.root))] == [cid]
+    c.start()
+    assert load(rt, cid).state()["status"] == "running"
+    assert rt.status(cid) == "running"  # the CLI agrees
+    pid = c.pid
+    c.kill(signal.SIGKILL)
+    c.wait()
+    assert not proc_alive(pid)
+    assert load(rt, cid).state()["status"] == "stopped"
+    assert load(rt, cid).status == "stopped"
+    c.delete()
+    assert brownie.Container.list(root=str(rt.root)) == []
+    with pytest.raises(brownie.ContainerError, match="does not exist"):
+        load(rt, cid)
+
+
+def test_wait_as_subreaper_returns_status(rt, tmp_path, subreaper):
+    b = make_bundle(tmp_path, args=sh("exit 9"))
+    cid = rt.new_id()
+    c = brownie.Container.create(cid, bundle=str(b), root=str(rt.root))
+    rt.see(c.pid)
+    c.start()
+    assert c.wait() == 9
+    assert load(rt, cid).status == "stopped"
+    c.delete()
+
+
+def test_wait_when_not_parent(rt, tmp_path):
+    b = make_bundle(tmp_path, args=sh("exit 9"))
+    cid = rt.new_id()
+    c = brownie.Container.create(cid, bundle=str(b), root=str(rt.root))
+    rt.see(c.pid)
+    c.start()
+    assert c.wait() in (None, 9)
+    assert load(rt, cid).status == "stopped"
+    c.delete()
+
+
+def test_library_container_output(rt, tmp_path, capfd):
+    b = make_bundle(tmp_path, args=["echo", "library output"])
+    cid = rt.new_id()
+    c = brownie.Container.create(cid, bundle=str(b), root=str(rt.root))
+    rt.see(c.pid)
+    c.start()
+    c.wait()
+    wait_for(lambda: load(rt, cid).status == "stopped", what="stopped")
+    c.delete()
+    assert "library output\n" in capfd.readouterr().out
+
+
+def test_library_errors(rt, tmp_path):
+    root = str(rt.root)
+    with pytest.raises(brownie.ContainerError, match="does not exist"):
+        brownie.Container.load("nope", root=root)
+    b = make_bundle(tmp_path, name="bad", edit=lambda c: c["linux"]["namespaces"].append(
+        {"type": "foo"}))
+    with pytest.raises(brownie.ConfigError) as e:
+        brownie.Container.create(rt.new_id(), bundle=str(b), root=root)
+    assert e.value.field == "linux.namespaces[6].type"
+    assert "unknown namespace" in str(e.value)
+    assert isinstance(e.value, brownie.BrownieError)
+    rt.assert_nothing_left()
+
+    good = make_bundle(tmp_path, args=["sleep", "30"])
+    cid = rt.new_id()
+    c = brownie.Container.create(cid, bundle=str(good), root=root)
+    rt.see(c.pid)
+    with pytest.raises(brownie.ContainerError, match="already exists"):
+        brownie.Container.create(cid, bundle=str(good), root=root)
+    with pytest.raises(brownie.ContainerError):
+        c.delete()
+    assert load(rt, cid).status == "created"
+    c.start()
+    with pytest.raises(brownie.ContainerError):
+        load(rt, cid).start()
+    with pytest.raises(brownie.ContainerError):
+        load(rt, cid).delete()
+    load(rt, cid).delete(force=True)
+    wait_for(lambda: not proc_alive(c.pid), what="the process to die")
+
+
+def test_kill_stopped_raises(rt, tmp_path):
+    b = make_bundle(tmp_path, args=["true"])
+    cid = rt.new_id()
+    c = brownie.Container.create(cid, bundle=str(b), root=str(rt.root))
+    rt.see(c.pid)
+    c.start()
+    c.wait()
+    wait_for(lambda: load(rt, cid).status == "stopped", what="stopped")
+    with pytest.raises(brownie.ContainerError, match="container not running"):
+        load(rt, cid).kill(signal.SIGTERM)
+    load(rt, cid).delete()
+
+
+def test_run_container_exit_status(rt, tmp_path, capfd):
+    b = make_bundle(tmp_path, args=sh("echo ran; exit 3"))
+    status = brownie.run_container(rt.new_id(), bundle=str(b), root=str(rt.root))
+    assert status == 3
+    assert "ran\n" in capfd.readouterr().out
+    assert brownie.Container.list(root=str(rt.root)) == []
+
+
+def test_run_container_keep(rt, tmp_path):
+    b = make_bundle(tmp_path, args=["true"])
+    cid = rt.new_id()
+    assert brownie.run_container(cid, bundle=str(b), root=str(rt.root), keep=True) == 0
+    c = load(rt, cid)
+    assert c.status == "stopped"
+    c.delete()
+
+
+def test_run_container_detach(rt, tmp_path):
+    b = make_bundle(tmp_path, args=["sleep", "30"])
+    cid = rt.new_id()
+    assert brownie.run_container(cid, bundle=str(b), root=str(rt.root), detach=True) == 0
+    c = load(rt, cid)
+    rt.see(c.pid)
+    assert c.status == "running"
+    c.delete(force=True)
+    wait_for(lambda: not proc_alive(c.pid), what="the process to die")
+
+
+def test_run_container_failure_cleans_up(rt, tmp_path):
+    b = make_bundle(tmp_path, args=["/no/such/program"])
+    with pytest.raises(brownie.BrownieError, match="no such file or directory"):
+        brownie.run_container(rt.new_id(), bundle=str(b), root=str(rt.root))
+    rt.assert_nothing_left()
+
+
+def test_run_container_restores_signal_handlers(rt, tmp_path):
+    """run_container forwards signals while it waits; afterwards the
+    caller's own handlers (Python's SIGINT -> KeyboardInterrupt) must be
+    back, not SIG_DFL."""
+    b = make_bundle(tmp_path, args=["true"])
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    brownie.run_container(rt.new_id(), bundle=str(b), root=str(rt.root))
+    after = {s: signal.getsignal(s) for s in before}
+    assert after == before
+
+
+def test_run_container_leaves_subreaper_as_it_was(rt, tmp_path):
+    b = make_bundle(tmp_path, args=["true"])
+    assert is_subreaper() == 0
+    brownie.run_container(rt.new_id(), bundle=str(b), root=str(rt.root))
+    assert is_subreaper() == 0
+
+
+def test_run_container_does_not_reap_callers_children(rt, tmp_path):
+    """A library caller's own child must keep its exit status: run_container
+    may only reap the container's processes."""
+    p = subprocess.Popen(["sh", "-c", "exit 5"])
+    wait_for(lambda: (proc_stat(p.pid) or ("?",))[0] == "Z", what="the child to exit")
+    b = make_bundle(tmp_path, args=sh("sleep 0.2"))
+    try:
+        assert brownie.run_container(rt.new_id(), bundle=str(b), root=str(rt.root)) == 0
+    finally:
+        code = p.wait()
+    assert code == 5
+
+
+def test_module_docstring():
+    """The module docstring states the promise (help(brownie), pydoc): the
+    file's start-up preamble must not take its place."""
+    assert brownie.__doc__ is not None
+    assert brownie.__doc__.startswith("brownie: an OCI container runtime"), brownie.__doc__[:80]
+    assert "As a library:" in brownie.__doc__
+
+
+def _docstring_library_example():
+    """The example under "As a library:" in the module's opening comment."""
+    text = BROWNIE.read_text()
+    lines = text[text.index("As a library:"):].splitlines()[1:]
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    block = []
+    for line in lines:
+        if not line.startswith("    "):
+            break
+        block.append(line)
+    return textwrap.dedent("\n".join(block)) + "\n"
+
+
+def test_docstring_example(rt, tmp_path):
+    """The module docstring's example, run as a script from a directory
+    with bundles/busybox (with our state root, so it cannot meet anyone
+    else's "demo")."""
+    code = _docstring_library_example()
+    assert 'c = brownie.Container.create("demo", bundle="bundles/busybox")' in code
+    code = code.replace('bundle="bundles/busybox")', 'bundle="bundles/busybox", root=%r)'
+                        % str(rt.root))
+    code = "import sys\nsys.path.insert(0, %r)\n" % str(REPO) + code
+    work = tmp_path / "work"
+    (work / "bundles").mkdir(parents=True)
+    make_bundle(work / "bundles", name="busybox")
+    p = subprocess.run([sys.executable, "-c", code], cwd=str(work),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    assert p.returncode == 0, p
+    assert p.stdout.startswith(b"hello from brownie\nuid=0(root) gid=0(root)\n"), p
+    assert rt.list_ids() == []
+
+
+def _readme_library_example():
+    text = (REPO / "README.md").read_text()
+    start = text.index("```python\nimport brownie")
+    return text[start + len("```python\n"):text.index("```", start + 3)]
+
+
+def test_readme_library_example(rt, tmp_path):
+    """README.md's library example, run from a directory holding
+    bundles/busybox, with the state root moved to the test's own."""
+    code = _readme_library_example()
+    assert 'root="/run/brownie"' in code
+    code = code.replace('root="/run/brownie"', "root=%r" % str(rt.root))
+    code = code.replace('bundle="bundles/busybox")\n',
+                        'bundle="bundles/busybox", root=%r)\n' % str(rt.root))
+    code = "import sys\nsys.path.insert(0, %r)\n" % str(REPO) + code + "\nprint('status', status)\n"
+    work = tmp_path / "work"
+    (work / "bundles").mkdir(parents=True)
+    make_bundle(work / "bundles", name="busybox")
+    p = subprocess.run([sys.executable, "-u", "-c", code], cwd=str(work),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    assert p.returncode == 0, p
+    lines = p.stdout.decode().splitlines()
+    assert lines.count("hello from brownie") == 2, p  # the config's own output, twice
+    assert "created" in lines and "stopped" in lines, p
+    assert "status 0" in lines, p
+    assert rt.list_ids() == []
+
+
+def test_module_runs_as_script_and_import(rt):
+    """brownie.py is both the CLI and the module; the CLI is the file."""
+    assert os.path.samefile(brownie.__file__, str(BROWNIE))
+    assert os.access(str(BROWNIE), os.X_OK)
+    with open(BROWNIE) as f:
+        first = f.readline()
+    # An absolute interpreter: clients may call us with no PATH at all.
+    assert first.startswith("#!/"), first
