@@ -2720,7 +2720,7 @@ writev                         20  146  516   66    146   66  146  146   66
 
 CGROUP_ROOT = "/sys/fs/cgroup"
 
-_EINVAL, _ENOENT, _EBUSY, _ESRCH, _ENOTSUP = 22, 2, 16, 3, 95
+_EINVAL, _ENOENT, _EBUSY, _ESRCH, _ENOTSUP, _ENOTEMPTY = 22, 2, 16, 3, 95, 39
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 _UINT64 = (0, (1 << 64) - 1)
 _UINT32 = (0, (1 << 32) - 1)
@@ -3846,12 +3846,22 @@ class Cgroup:
         if self._primary_dir() in self.created and self.pids():
             self.kill_all(signal.SIGKILL)
             self._wait_empty(10.0)
+        # The container's own directories go with their sub-cgroups; an
+        # ancestor this create made goes only when empty: by now it may hold
+        # the cgroup of another container created below it.
+        own = {h["dir"] for h in self.hierarchies}
         failed = []
         for directory in reversed(self.created):
             try:
-                _remove_cgroup_tree(directory)
+                if directory in own:
+                    _remove_cgroup_tree(directory)
+                else:
+                    os.rmdir(directory)
+            except FileNotFoundError:
+                pass
             except OSError as e:
-                failed.append("%s (%s)" % (directory, e.strerror))
+                if directory in own or e.errno not in (_EBUSY, _ENOTEMPTY):
+                    failed.append("%s (%s)" % (directory, e.strerror))
         self.created = [d for d in self.created if os.path.isdir(d)]
         if failed:
             raise BrownieError("cannot remove cgroup %s" % ", ".join(failed))
@@ -4828,7 +4838,7 @@ def _home_of(uid):
 
 
 def enter_container(init_pid, namespaces, keep, proc, seccomp, console,
-                    preserve_fds, rfd, wfd):
+                    preserve_fds, rfd, wfd, notify_sock=None):
     """The forked side of `exec`: join the namespaces and root of the
     container's init, fork (so a pid namespace applies), and in the child
     set the process up and wait for the go-ahead to execve."""
@@ -4861,7 +4871,7 @@ def enter_container(init_pid, namespaces, keep, proc, seccomp, console,
         exe = find_executable(proc["args"][0], proc["env"])
         send_message(wfd, "ready")
         _expect(rfd, "go")
-        exec_process(proc, exe, seccomp, preserve_fds)
+        exec_process(proc, exe, seccomp, preserve_fds, notify_sock)
     except BaseException as e:
         send_message(wfd, "error", error_text(e))
     os._exit(127)
@@ -5258,12 +5268,14 @@ class Container:
         finally:
             sd.unlock()
 
-    def _hand_over_listener(self, fd):
+    def _hand_over_listener(self, fd, pid=None):
+        """Send a listener fd to linux.seccomp.listenerPath: the init's (at
+        start), or an exec'd process's (`pid`)."""
         seccomp = compile_seccomp(self._state["seccomp"])
         try:
             send_seccomp_listener(fd, seccomp["listener_path"],
                                   seccomp["listener_metadata"],
-                                  spec_state(self._state, "running"))
+                                  spec_state(self._state, "running"), pid)
         finally:
             os.close(fd)
 
@@ -5280,6 +5292,10 @@ class Container:
         except ProcessLookupError:
             if not all:
                 raise ContainerError("container not running") from None
+        if sig == signal.SIGKILL and status == "paused":
+            # A frozen task cannot die (cgroup v1): thaw, as runc does for
+            # SIGKILL only; other signals wait for resume.
+            self.cgroup().thaw()
 
     def _kill_all(self, sig):
         self.cgroup().kill_all(sig)
@@ -5347,15 +5363,24 @@ class Container:
         keep = {0, 1, 2, to_child_r, from_child_w} | set(range(3, 3 + preserve_fds))
         if console is not None:
             keep.add(console.fileno())
+        # SCMP_ACT_NOTIFY: the process sends its listener fd here, and it
+        # goes on to listenerPath as at start (runc does so for exec too).
+        notify = theirs = None
+        if seccomp is not None and seccomp.get("notify"):
+            import socket
+            notify, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            keep.add(theirs.fileno())
         first = os.fork()
         if first == 0:
             try:
                 os.close(to_child_w)
                 os.close(from_child_r)
+                if notify is not None:
+                    notify.close()
                 prctl(PR_SET_DUMPABLE, 0)
                 enter_container(init_pid, self._state["namespaces"], keep,
                                 proc, seccomp, console, preserve_fds,
-                                to_child_r, from_child_w)
+                                to_child_r, from_child_w, theirs)
             except BaseException as e:
                 send_message(from_child_w, "error", error_text(e))
             os._exit(1)
@@ -5363,10 +5388,14 @@ class Container:
         os.close(from_child_w)
         if console is not None:
             console.close()
+        if theirs is not None:
+            theirs.close()
         try:
             os.waitpid(first, 0)
-            pid = None
-            while True:
+            # "pid" comes from the intermediate process, "ready" from its
+            # child: they race, and either may come first.
+            pid, ready = None, False
+            while pid is None or not ready:
                 msg = recv_message(from_child_r)
                 if msg is None:
                     raise BrownieError("exec failed: the process setting up "
@@ -5379,16 +5408,23 @@ class Container:
                     # the program.
                     self.cgroup().add_process(pid)
                 elif msg[0] == "ready":
-                    send_message(to_child_w, "go")
-                    break
+                    ready = True
+            send_message(to_child_w, "go")
             # The pipe is close-on-exec: end of file means execve succeeded.
             msg = recv_message(from_child_r)
             if msg is not None:
                 raise BrownieError("exec failed: %s" % msg[1])
+            if notify is not None:
+                # sent before execve, so already queued
+                notify.settimeout(10)
+                for fd in recv_with_fds(notify)[1]:
+                    self._hand_over_listener(fd, pid)
             return pid
         finally:
             os.close(to_child_w)
             os.close(from_child_r)
+            if notify is not None:
+                notify.close()
 
     # -- delete -----------------------------------------------------------
 

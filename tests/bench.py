@@ -765,12 +765,12 @@ def stats(values):
     out = {"n": len(values), "median": statistics.median(values),
            "mean": statistics.fmean(values), "min": min(values), "max": max(values)}
     if len(values) >= 2:
-        q = statistics.quantiles(values, n=10)
+        q = statistics.quantiles(values, n=10, method="inclusive")
         out.update(p10=q[0], p90=q[-1], stdev=statistics.stdev(values))
     return out
 
 
-def system_info():
+def system_info(load_start):
     cpu = "?"
     try:
         with open("/proc/cpuinfo") as f:
@@ -790,7 +790,8 @@ def system_info():
     return {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "kernel": platform.release(), "cpu": cpu, "cpus": os.cpu_count(),
             "python": "%s (%s)" % (platform.python_version(), PYTHON),
-            "brownie_commit": commit}
+            "brownie_commit": commit,
+            "load_average": [round(load_start[0], 2), round(os.getloadavg()[0], 2)]}
 
 
 def build_report(bench, info, elapsed):
@@ -850,8 +851,9 @@ def markdown(rep):
     o = rep["options"]
     w("### Benchmark: brownie vs runc vs crun")
     w("")
-    w("%s · Linux %s · %s (%s CPUs) · Python %s · brownie %s" % (
-        s["date"], s["kernel"], s["cpu"], s["cpus"], s["python"], s["brownie_commit"]))
+    w("%s · Linux %s · %s (%s CPUs) · Python %s · brownie %s · load average %.2f → %.2f" % (
+        s["date"], s["kernel"], s["cpu"], s["cpus"], s["python"], s["brownie_commit"],
+        *s["load_average"]))
     w("")
     vers = [rep["runtimes"][n]["version"].replace(" version ", " ")
             for n in names if n in rep["runtimes"]]
@@ -979,6 +981,7 @@ def main():
     signal.signal(signal.SIGHUP, _on_term)
     set_child_subreaper()
     started = time.monotonic()
+    load_start = os.getloadavg()
     tmp = tempfile.mkdtemp(prefix="brownie-bench-")
     bench = Bench(opts, tmp)
     interrupted = False
@@ -1018,7 +1021,7 @@ def main():
             remove_tmp(tmp)
     if interrupted:
         return 130
-    rep = build_report(bench, system_info(), time.monotonic() - started)
+    rep = build_report(bench, system_info(load_start), time.monotonic() - started)
     if opts.json:
         json.dump(rep, sys.stdout, indent=1)
         sys.stdout.write("\n")

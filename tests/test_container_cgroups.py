@@ -606,7 +606,7 @@ def test_ps_lists_host_pids_including_exec(rt, tmp_path, cgroot):
     path = cgroot + "/ps"
     cid = started(rt, cg_bundle(tmp_path, path, args=sh("sleep 60 & exec sleep 61")))
     init = rt.state(cid)["pid"]
-    r = rt.ok("exec", "-d", "--pid-file", tmp_path / "exec.pid", cid, "sleep", "62")
+    rt.ok("exec", "-d", "--pid-file", tmp_path / "exec.pid", cid, "sleep", "62")
     extra = int((tmp_path / "exec.pid").read_text())
     rt.see(extra)
     pids = wait_for(lambda: (lambda p: len(p) == 3 and p)(
@@ -629,7 +629,6 @@ def test_ps_lists_host_pids_including_exec(rt, tmp_path, cgroot):
     rt.ok("delete", "--force", cid)
     assert not proc_alive(extra, rt.seen[extra])
     assert_gone(path)
-    del r
 
 
 def test_every_exec_lands_in_the_container_cgroup(rt, tmp_path, cgroot):
@@ -719,12 +718,11 @@ def test_create_failing_halfway_removes_what_it_made(rt, tmp_path, cgroot, resou
     path = cgroot + "/bad"
     b = cg_bundle(tmp_path, path, resources)
     cid = rt.new_id()
-    r = rt.fails("create", "--bundle", b, cid, needles=[needle])
+    rt.fails("create", "--bundle", b, cid, needles=[needle])
     assert not (rt.root / cid).exists()
     assert rt.list_ids() == []
     assert_gone(path)
     assert_gone(cgroot)
-    del r
 
 
 def test_create_failing_after_the_init_started_removes_cgroups(rt, tmp_path, cgroot):

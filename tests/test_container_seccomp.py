@@ -612,12 +612,13 @@ awk 'BEGIN { print "awk", 1 + 1 }'
 echo sed | sed s/sed/SED/
 id -u; hostname; uname -s
 kill -0 $$ && echo signal-ok
-nc -l -p 7777 > /tmp/got &
+mkdir /tmp/www; echo over-http > /tmp/www/index.html
+httpd -f -p 127.0.0.1:8080 -h /tmp/www & server=$!
 i=0
-until echo over-tcp | nc 127.0.0.1 7777 2>/dev/null; do
-  i=$((i+1)); [ $i -lt 100 ]; sleep 0.05
+until wget -q -O /tmp/got http://127.0.0.1:8080/index.html 2>/dev/null; do
+  i=$((i+1)); [ $i -lt 200 ]; sleep 0.05
 done
-wait; cat /tmp/got
+kill $server; cat /tmp/got
 """
 BUSYBOX_EXPECTED = """bin dev etc home linuxrc proc root sbin sys tmp usr var
 2
@@ -636,7 +637,7 @@ SED
 brownie
 Linux
 signal-ok
-over-tcp
+over-http
 """
 
 
