@@ -43,7 +43,8 @@ import struct
 import sys
 
 # The C module: signal.py would wrap the same numbers in enums, whose import
-# costs more than all the rest of the init's start-up.
+# costs more than all the rest of the init's start-up. Sockets likewise come
+# from _socket, under socket.py.
 import _signal as signal
 
 # ============================================================================
@@ -926,13 +927,16 @@ def write_id_mappings(pid, uid_map, gid_map):
 def bring_up_loopback():
     """A new network namespace has lo down; runc brings it up, and clients
     (podman with --network none) rely on that."""
+    import _socket
     import fcntl
-    import socket
     SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+    s = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+    try:
         ifreq = struct.pack("16sH22x", b"lo", 0)
         flags = struct.unpack("16sH22x", fcntl.ioctl(s, SIOCGIFFLAGS, ifreq))[1]
         fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH22x", b"lo", flags | IFF_UP))
+    finally:
+        s.close()
 
 
 # ============================================================================
@@ -1373,10 +1377,10 @@ def setup_console(console_fd, console_size, dev_console):
 def recv_with_fds(sock):
     """One recvmsg: (data, [fds passed with SCM_RIGHTS]). socket.recv_fds
     is Python 3.9+."""
-    import socket
-    data, ancdata, _, _ = sock.recvmsg(4096, socket.CMSG_SPACE(4))
+    import _socket
+    data, ancdata, _, _ = sock.recvmsg(4096, _socket.CMSG_SPACE(4))
     return data, [struct.unpack("i", d[:4])[0] for level, kind, d in ancdata
-                  if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS]
+                  if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS]
 
 
 def receive_console_master(sock):
@@ -2112,7 +2116,7 @@ def send_seccomp_listener(notify_fd, listener_path, metadata, state, pid=None):
     `state` is the container's state; `pid` the process's (default state's)."""
     import array
     import json
-    import socket
+    import _socket
     message = {"ociVersion": OCI_VERSION, "fds": ["seccompFd"],
                "pid": state["pid"] if pid is None else pid}
     if metadata:
@@ -2120,14 +2124,16 @@ def send_seccomp_listener(notify_fd, listener_path, metadata, state, pid=None):
     message["state"] = state
     data = json.dumps(message).encode()
     fds = array.array("i", [notify_fd])
+    agent = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as agent:
-            agent.connect(listener_path)
-            sent = agent.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)])
-            agent.sendall(data[sent:])  # the fd went with the first part
+        agent.connect(listener_path)
+        sent = agent.sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
+        agent.sendall(data[sent:])  # the fd went with the first part
     except OSError as e:
         raise BrownieError("cannot send the seccomp listener to %s: %s"
                            % (listener_path, e.strerror or e))
+    finally:
+        agent.close()
 
 
 def disassemble_seccomp(program):
@@ -4925,10 +4931,10 @@ BOOT = ("import sys, os; sys.path.insert(0, os.path.dirname(sys.argv[1])); "
 def connect_console_socket(console_socket):
     """--console-socket: a path to connect to, or an already connected
     socket (run and exec in the foreground make their own pair)."""
-    import socket
-    if console_socket is None or isinstance(console_socket, socket.socket):
+    import _socket
+    if console_socket is None or isinstance(console_socket, _socket.socket):
         return console_socket
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         s.connect(console_socket)
     except OSError as e:
@@ -5143,7 +5149,7 @@ class Container:
         return self
 
     def _spawn_init(self, sd, plan, cgroup, resources, console_socket):
-        import socket
+        import _socket
         state = self._state
         console = connect_console_socket(console_socket)
         cgroup.create()
@@ -5161,7 +5167,7 @@ class Container:
         plan["cgroup_sources"] = cgroup.cgroup_mount_sources()
         # The start socket, bound through /proc/self/fd so that a long --root
         # does not hit the 108-byte limit of a socket path.
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         listener.bind("/proc/self/fd/%d/start.sock" % sd.fd)
         listener.listen(1)
         to_init_r, to_init_w = os.pipe()
@@ -5231,14 +5237,15 @@ class Container:
     def start(self):
         """runtime.md "start": run the process; poststart hooks follow, and
         if one fails the container is stopped and start fails (v1.3.0)."""
-        import socket
+        import _socket
         sd = self._locked()
         try:
             status = self.status
             if status != "created":
                 raise ContainerError("cannot start a container that is %s "
                                      "(only a created one)" % status)
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+            try:
                 s.connect("/proc/self/fd/%d/start.sock" % sd.fd)
                 s.sendall(b"s")
                 # Until EOF (execve closed it): an error text, or a NUL
@@ -5251,6 +5258,8 @@ class Container:
                     if not chunk:
                         break
                     reply += chunk.lstrip(b"\0") if fds else chunk
+            finally:
+                s.close()
             try:
                 os.unlink(os.path.join(sd.path, "start.sock"))
             except OSError:
@@ -5367,8 +5376,8 @@ class Container:
         # goes on to listenerPath as at start (runc does so for exec too).
         notify = theirs = None
         if seccomp is not None and seccomp.get("notify"):
-            import socket
-            notify, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            import _socket
+            notify, theirs = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM)
             keep.add(theirs.fileno())
         first = os.fork()
         if first == 0:
@@ -5600,8 +5609,8 @@ class Subreaper:
 
 def console_pair():
     """A connected pair standing in for a --console-socket: ours, theirs."""
-    import socket
-    return socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    import _socket
+    return _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM)
 
 
 def wait_in_foreground(pid, master, reap_orphans=False):
@@ -5768,7 +5777,17 @@ def split_global_args(argv):
     return argv[:i], argv[i:]
 
 
-def build_parser():
+class _Undeclared:
+    """Stands in for the parser of a command that is not being run."""
+
+    def add_argument(self, *args, **kwargs):
+        pass
+
+
+def build_parser(only=None):
+    """runc's command line as argparse. With `only` (a command name), the
+    other commands are listed but their arguments left undeclared: each
+    declaration costs argparse a translation lookup, and it adds up."""
     import argparse
 
     def formatter(prog):
@@ -5791,6 +5810,8 @@ def build_parser():
     sub = p.add_subparsers(dest="command", metavar="COMMAND", prog="brownie")
 
     def cmd(name, help_text, with_id=True):
+        if only in COMMANDS and name != only:
+            return _Undeclared()
         sp = sub.add_parser(name, help=help_text, description=help_text,
                             formatter_class=formatter)
         if with_id:
@@ -5872,7 +5893,7 @@ def cli(argv):
     if argv[:1] == ["init"]:
         container_init(*(int(a) for a in argv[1:5]))
     global_argv, rest = split_global_args(argv)
-    parser = build_parser()
+    parser = build_parser(rest[0] if rest else None)
     opts, unknown = parser.parse_known_args(global_argv)
     log = Log(opts.log, opts.log_format, opts.debug)
     global _warning_sink
@@ -6097,7 +6118,12 @@ COMMANDS = {
 
 
 def main(argv=None):
-    sys.exit(cli(sys.argv[1:] if argv is None else argv))
+    status = cli(sys.argv[1:] if argv is None else argv)
+    # Leave without tearing the interpreter down (a few ms, for nothing:
+    # the process ends here); only our output must not be lost.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 if __name__ == "__main__":
