@@ -567,9 +567,11 @@ def parse_hooks(cfg):
 
 
 def parse_mount_options(m, options):
-    """Split mount options into (flags, propagation, recursive attrs, data)."""
+    """Split mount options into (flags, propagation, recursive attrs, data,
+    copy up), copy up being runc's "tmpcopyup" extension."""
     flags, clear, propagation, data = 0, 0, [], []
     attr_set = attr_clr = 0
+    copy_up = False
     for opt in options:
         if opt in MOUNT_FLAGS:
             off, flag = MOUNT_FLAGS[opt]
@@ -583,11 +585,13 @@ def parse_mount_options(m, options):
         elif opt in MOUNT_RECURSIVE_ATTRS:
             s, c = MOUNT_RECURSIVE_ATTRS[opt]
             attr_set, attr_clr = (attr_set & ~c) | s, (attr_clr & ~s) | c
-        elif opt in ("idmap", "ridmap", "tmpcopyup"):
+        elif opt == "tmpcopyup":
+            copy_up = True
+        elif opt in ("idmap", "ridmap"):
             raise m.error("options", "option %r is not supported by brownie" % opt)
         else:
             data.append(opt)
-    return flags, clear, propagation, (attr_set, attr_clr), ",".join(data)
+    return flags, clear, propagation, (attr_set, attr_clr), ",".join(data), copy_up
 
 
 def parse_mounts(cfg, has_userns):
@@ -600,7 +604,7 @@ def parse_mounts(cfg, has_userns):
         fstype = m.get("type", str)
         source = m.get("source", str)
         options = m.strings("options")
-        flags, clear, propagation, attrs, data = parse_mount_options(m, options)
+        flags, clear, propagation, attrs, data, copy_up = parse_mount_options(m, options)
         if "uidMappings" in m.obj or "gidMappings" in m.obj:
             raise m.error("uidMappings", "idmapped mounts are not supported by brownie")
         bind = bool(flags & MS_BIND) or fstype == "bind"
@@ -610,10 +614,13 @@ def parse_mounts(cfg, has_userns):
             flags |= MS_BIND
         elif not fstype:
             raise m.error("type", "is required (or use the bind option)")
+        if copy_up and (bind or fstype != "tmpfs"):
+            raise m.error("options", "tmpcopyup is for tmpfs mounts only")
         steps.append({
             "field": m.field, "source": source, "dest": dest,
             "type": "bind" if bind else fstype, "flags": flags,
             "propagation": propagation, "attrs": attrs, "data": data,
+            "copy_up": copy_up,
         })
     return steps
 
@@ -1034,6 +1041,63 @@ def mount_cgroupfs(target, flags, cgroup_sources):
               MS_NODEV | MS_NOEXEC)
 
 
+def mount_tmpfs_copy_up(target, flags, data):
+    """A tmpfs with runc's "tmpcopyup": it starts with a copy of the
+    directory it covers (podman --read-only puts such tmpfs on /tmp,
+    /var/tmp and /run), read through an fd opened before mounting."""
+    below = os.open(target, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        st = os.fstat(below)
+        mount("tmpfs", target, "tmpfs", flags & ~MS_RDONLY, data)
+        _copy_tree(below, target)
+        os.chown(target, st.st_uid, st.st_gid)
+        os.chmod(target, st.st_mode & 0o7777)
+        if flags & MS_RDONLY:
+            mount(None, target, None, MS_REMOUNT | flags, data)
+    finally:
+        os.close(below)
+
+
+def _copy_tree(src_fd, dst):
+    """Copy the directory open at src_fd into dst: files, directories,
+    symlinks, device nodes and fifos, with owners, modes and times."""
+    for entry in os.scandir(src_fd):
+        st = entry.stat(follow_symlinks=False)
+        kind = st.st_mode & 0o170000
+        path = os.path.join(dst, entry.name)
+        if kind == 0o040000:
+            os.mkdir(path, 0o700)
+            fd = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW |
+                         os.O_CLOEXEC, dir_fd=src_fd)
+            try:
+                _copy_tree(fd, path)
+            finally:
+                os.close(fd)
+        elif kind == 0o120000:
+            os.symlink(os.readlink(entry.name, dir_fd=src_fd), path)
+        elif kind == 0o100000:
+            fin = os.open(entry.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                          dir_fd=src_fd)
+            try:
+                fout = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL |
+                               os.O_CLOEXEC, 0o600)
+                try:
+                    while os.sendfile(fout, fin, None, 1 << 20):
+                        pass
+                finally:
+                    os.close(fout)
+            finally:
+                os.close(fin)
+        elif kind in (0o020000, 0o060000, 0o010000):  # char, block, fifo
+            os.mknod(path, st.st_mode, st.st_rdev)
+        else:  # a socket means nothing without its server
+            continue
+        os.chown(path, st.st_uid, st.st_gid, follow_symlinks=False)
+        if kind != 0o120000:
+            os.chmod(path, st.st_mode & 0o7777)
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
+
+
 def mount_into_rootfs(rootfs, step, mount_label=None, cgroup_sources=()):
     """Carry out one entry of config.json "mounts" inside the rootfs."""
     field = step["field"] + ".destination"
@@ -1052,7 +1116,10 @@ def mount_into_rootfs(rootfs, step, mount_label=None, cgroup_sources=()):
                 if (mount_label and selinux_enabled()
                         and kind not in ("proc", "sysfs", "cgroup2", "mqueue")):
                     data = ",".join(filter(None, [data, 'context="%s"' % mount_label]))
-                mount(source or kind, target, kind, flags & ~MS_REMOUNT, data or None)
+                if step.get("copy_up"):
+                    mount_tmpfs_copy_up(target, flags & ~MS_REMOUNT, data or None)
+                else:
+                    mount(source or kind, target, kind, flags & ~MS_REMOUNT, data or None)
             for p in step["propagation"]:
                 mount(None, target, None, p)
         if step["attrs"] != (0, 0):

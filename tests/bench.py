@@ -20,7 +20,7 @@ terminal) built in a temporary directory with make-rootfs.sh:
     runtime, so that machine noise hits all of them alike. One warm-up
     iteration is not counted;
   * the peak RSS of each command, in a few extra iterations that run every
-    command under the rootfs's static busybox `time` (see measure_rss for
+    command under the rootfs's static busybox `time` (see calibrate_rss for
     why not the wait4 rusage of the timed runs), and the RSS of the waiting
     init between create and start (/proc/PID/status of the pid file's pid);
   * --runs sequential `run`s of `true` per runtime (total seconds);
@@ -34,8 +34,10 @@ Output: Markdown for README.md (or JSON with --json) on stdout, progress on
 stderr. Every container, state directory, cgroup and temporary file is
 removed at the end, also on Ctrl-C, SIGTERM or a failure.
 
-stdlib only. brownie is run as the executable it is (its shebang,
-/usr/bin/python3 -IS), never through the `python3` on PATH.
+stdlib only. brownie is run as the executable it is (REPO/brownie.py, as
+its first line starts it), never through the `python3` on PATH. The
+bundle's ociVersion is set to 1.0.2: crun 1.8 refuses 1.3.0 and the config
+uses nothing newer.
 """
 
 import argparse
@@ -247,7 +249,7 @@ class Spawner:
             t0 = time.perf_counter()
             pid = os.posix_spawn(argv[0], argv, ENV, file_actions=actions,
                                  setpgroup=0, setsigdef=SIGDEF)
-            _, wstatus, _ = os.wait4(pid, 0)
+            wstatus, _ = wait_child(pid)
             t1 = time.perf_counter()
             pid = None
             status = os.waitstatus_to_exitcode(wstatus)
@@ -302,16 +304,46 @@ def reap():
             return
 
 
+_watched = {}  # pid -> None while we wait for it, then (status, rusage)
+
+
+def wait_child(pid):
+    """wait4 for our child `pid`, reaping every other child that exits
+    meanwhile. As a subreaper we inherit orphans, a container's processes
+    among them, and one left a zombie can stall a runtime: the init of a pid
+    namespace does not finish exiting while a zombie of its namespace waits
+    for its parent (us), so `delete --force` would wait for it forever."""
+    _watched[pid] = None
+    try:
+        while _watched[pid] is None:
+            p, status, ru = os.wait4(-1, 0)
+            if p in _watched:
+                _watched[p] = (status, ru)
+        return _watched[pid]
+    finally:
+        del _watched[pid]
+
+
+def _parent_of(pid):
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    return int(data[data.rindex(b")") + 2:].split()[1])
+
+
 def wait_exit(pid, timeout=10.0):
     """Wait until pid has exited (reaping it if it is our child)."""
-    signal.alarm(int(timeout) + 1)
-    try:
-        os.waitpid(pid, 0)
-        return
-    except ChildProcessError:
-        pass
-    finally:
-        signal.alarm(0)
+    if _parent_of(pid) == os.getpid():
+        signal.alarm(int(timeout) + 1)
+        try:
+            wait_child(pid)
+            return
+        except ChildProcessError:
+            pass
+        finally:
+            signal.alarm(0)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -475,9 +507,14 @@ class Bench:
         self.seccomp = json.loads(p.stdout)
 
     def calibrate_rss(self):
-        """busybox 1.35's `time` prints ru_maxrss (already kB on Linux) as if
-        it counted pages: learn the factor from a process that reports its
-        own peak."""
+        """Why busybox `time`: a child's ru_maxrss starts from the RSS of the
+        process it was forked from (exec records the old mm's high-water
+        mark; posix_spawn's vfork even lends it ours), so for a command we
+        spawn it can never be below this benchmark's own RSS, ~12 MiB. A
+        fork from the small static busybox has a floor of ~1.3 MiB.
+        busybox 1.35's `time` prints ru_maxrss (already kB on Linux) as if it
+        counted pages: learn the factor from a process that reports its own
+        peak."""
         code = ("b = bytearray(48 << 20)\nfor i in range(0, len(b), 4096): b[i] = 1\n"
                 "print([l.split()[1] for l in open('/proc/self/status') "
                 "if l.startswith('VmHWM')][0])")

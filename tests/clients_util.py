@@ -53,6 +53,15 @@ HOST_DIRS = ["/run/containerd/s", "/run/containerd/runc", "/run/containerd",
 CMD_TIMEOUT = 90
 
 
+def overlay_supported():
+    """overlayfs is in the kernel (else dockerd and podman use vfs)."""
+    try:
+        with open("/proc/filesystems") as f:
+            return any(line.split()[-1:] == ["overlay"] for line in f)
+    except OSError:
+        return False
+
+
 def runtime_path(name):
     """The executable registered with the clients for a runtime name."""
     if name == "brownie":
@@ -103,10 +112,11 @@ def run(argv, input=None, timeout=CMD_TIMEOUT, env=None):
                   err.decode(errors="replace"))
 
 
-def run_pty(argv, timeout=CMD_TIMEOUT, env=None, rows=24, cols=80):
+def run_pty(argv, timeout=CMD_TIMEOUT, env=None, rows=24, cols=80, input=None):
     """Run a client command with a pseudo-terminal as its stdin, stdout and
     stderr (and controlling terminal), as `docker run -t` in a shell has.
-    Returns a Result whose out is everything written to the terminal."""
+    `input` is typed once the command has printed something. Returns a
+    Result whose out is everything written to the terminal."""
     import fcntl
     import pty
     import select
@@ -141,6 +151,9 @@ def run_pty(argv, timeout=CMD_TIMEOUT, env=None, rows=24, cols=80):
             if not data:
                 break
             chunks.append(data)
+            if input:
+                os.write(master, input.encode() if isinstance(input, str) else input)
+                input = None
         _, status = os.waitpid(pid, 0)
     finally:
         os.close(master)
@@ -414,7 +427,8 @@ class Dockerd:
             "--pidfile", self.dir / "docker.pid",
             "--containerd", self.containerd.address,
             "--bridge=none", "--iptables=false", "--ip6tables=false",
-            "--ip-masq=false", "--storage-driver", "overlay2",
+            "--ip-masq=false",
+            "--storage-driver", "overlay2" if overlay_supported() else "vfs",
             "--add-runtime", "brownie=%s" % BROWNIE,
         ], self.log)
         wait_until(lambda: self.proc.poll() is not None or
@@ -456,7 +470,7 @@ class Podman:
                      "--tmpdir", self.dir / "tmp",
                      "--network-config-dir", self.dir / "net",
                      "--cgroup-manager=cgroupfs", "--events-backend=file",
-                     "--storage-driver", "overlay"]
+                     "--storage-driver", "overlay" if overlay_supported() else "vfs"]
 
     def cli(self, *args, runtime=None, **kw):
         kw.setdefault("env", self.env)
@@ -537,11 +551,10 @@ class _Cli:
         return flags
 
     def run(self, runtime, cmd, input=None, tty=False, **opts):
+        """input: piped to stdin (-i), or typed on the terminal with tty."""
         argv = self._run_flags(runtime, interactive=input is not None,
                                tty=tty, **opts) + [self.image] + list(cmd)
-        if tty:
-            return self._cli(runtime, *argv, pty=True)
-        return self._cli(runtime, *argv, input=input)
+        return self._cli(runtime, *argv, input=input, pty=tty)
 
     def run_detached(self, runtime, cmd, **opts):
         r = self._cli(runtime, *self._run_flags(runtime, rm=False, detach=True, **opts),
@@ -613,7 +626,7 @@ class DockerClient(_Cli):
             args = ("run", "--runtime", runtime) + args[1:]
         if pty:
             return run_pty([DOCKER, "-H", "unix://%s" % self.d.sock] + list(args),
-                           env=self.d.env)
+                           env=self.d.env, input=input)
         return self.d.cli(*args, input=input)
 
     def full_id(self, runtime, cid):
@@ -641,7 +654,7 @@ class PodmanClient(_Cli):
         rt = runtime_path(runtime)
         if pty:
             return run_pty([shutil.which("podman")] + [str(a) for a in self.p.base[1:]] +
-                           ["--runtime", rt] + list(args), env=self.p.env)
+                           ["--runtime", rt] + list(args), env=self.p.env, input=input)
         return self.p.cli(*args, runtime=rt, input=input)
 
     def full_id(self, runtime, cid):
@@ -681,7 +694,7 @@ class CtrClient:
 
     def _ctr(self, *args, input=None, pty=False):
         if pty:
-            return run_pty(self.base + list(args))
+            return run_pty(self.base + list(args), input=input)
         return run(self.base + list(args), input=input)
 
     def _run_flags(self, runtime, rm=True, tty=False, user=None, env=None,

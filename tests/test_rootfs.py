@@ -133,6 +133,27 @@ def test_tmpfs_flags_and_data(rt, tmp_path):
     assert df.splitlines()[1].split()[1] == "1024"
 
 
+def test_tmpfs_copy_up(rt, tmp_path):
+    """runc's "tmpcopyup" (podman --read-only uses it): the tmpfs starts
+    with a copy of the directory it covers, owners, modes and links kept,
+    and writes go to the tmpfs, not to the image."""
+    b = make_bundle(tmp_path, args=sh(
+        "cat /data/sub/f; readlink /data/link; stat -c '%a %u:%g' /data /data/sub/f; "
+        "touch /data/new && echo writable; grep ' /data ' /proc/mounts | cut -d' ' -f3"),
+        edit=add_mounts({"destination": "/data", "type": "tmpfs", "source": "tmpfs",
+                         "options": ["nosuid", "nodev", "tmpcopyup"]}))
+    data = b / "rootfs" / "data"
+    (data / "sub").mkdir(parents=True)
+    os.chmod(str(data), 0o750)
+    (data / "sub" / "f").write_text("hello\n")
+    os.chown(str(data / "sub" / "f"), 1000, 1000)
+    os.chmod(str(data / "sub" / "f"), 0o604)
+    os.symlink("sub/f", str(data / "link"))
+    assert rt.output(b).splitlines() == [
+        "hello", "sub/f", "750 0:0", "604 1000:1000", "writable", "tmpfs"]
+    assert not (data / "new").exists()
+
+
 def test_noexec_mount_prevents_exec(rt, tmp_path):
     # busybox runs the applet named by argv[0]: a copy named "true".
     b = make_bundle(tmp_path, args=sh("cp /bin/busybox /mnt/true; /mnt/true 2>&1; "
