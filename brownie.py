@@ -163,7 +163,7 @@ def _check(ret, what, path=None):
     """Turn a libc -1 return into OSError(errno) naming the call."""
     if ret == -1:
         err = ctypes.get_errno()
-        raise OSError(err, "%s: %s" % (what, os.strerror(err)), path)
+        raise OSError(err, "%s: %s" % (what, strerror(err)), path)
     return ret
 
 
@@ -221,6 +221,17 @@ def setdomainname(name):
 
 class BrownieError(Exception):
     """Base of every error brownie reports to its caller."""
+
+
+def strerror(err):
+    """An errno (or an OSError's) as text, in lower case as runc's Go prints
+    it: the clients match "no such file or directory" (exit 127) and
+    "permission denied" (126) in what the runtime says."""
+    if isinstance(err, OSError):
+        if err.errno is None:
+            return str(err)
+        err = err.errno
+    return os.strerror(err).lower()
 
 
 class ConfigError(BrownieError):
@@ -362,12 +373,14 @@ def load_json_file(path, source):
         with open(path, "rb") as f:
             data = f.read()
     except OSError as e:
-        raise ConfigError(None, "cannot read %s: %s" % (path, e.strerror),
+        raise ConfigError(None, "cannot read %s: %s" % (path, strerror(e)),
                           source) from None
     try:
         obj = json.loads(data)
     except ValueError as e:
         raise ConfigError(None, "invalid JSON: %s" % e, source) from None
+    except RecursionError:
+        raise ConfigError(None, "invalid JSON: nested too deep", source) from None
     if not isinstance(obj, dict):
         raise ConfigError(None, "must be a JSON object", source)
     return obj
@@ -391,8 +404,15 @@ class _Fields:
             return "%s[%d]" % (self.field, key)
         return "%s.%s" % (self.field, key) if self.field else key
 
+    def element(self, key, i):
+        """The field path of element i of the array at key."""
+        return "%s[%d]" % (self.path(key), i)
+
     def error(self, key, message):
         return ConfigError(self.path(key), message, self.source)
+
+    def element_error(self, key, i, message):
+        return ConfigError(self.element(key, i), message, self.source)
 
     def get(self, key, kind, default=None, required=False):
         v = self.obj.get(key)
@@ -408,6 +428,9 @@ class _Fields:
             names = {str: "a string", int: "an integer", bool: "a boolean",
                      list: "an array", dict: "an object"}
             raise self.error(key, "must be %s" % names.get(kind, kind.__name__))
+        if kind is str and "\0" in v:
+            # A C string ends there: the kernel would see another value.
+            raise self.error(key, "must not contain a NUL byte")
         return v
 
     def sub(self, key):
@@ -415,15 +438,16 @@ class _Fields:
 
     def items(self, key):
         """(index, _Fields) for each object in the array at key."""
-        return [(i, _Fields(v, "%s[%d]" % (self.path(key), i), self.source))
+        return [(i, _Fields(v, self.element(key, i), self.source))
                 for i, v in enumerate(self.get(key, list, []))]
 
     def strings(self, key):
         out = self.get(key, list, [])
         for i, s in enumerate(out):
             if not isinstance(s, str):
-                raise ConfigError("%s[%d]" % (self.path(key), i),
-                                  "must be a string", self.source)
+                raise self.element_error(key, i, "must be a string")
+            if "\0" in s:
+                raise self.element_error(key, i, "must not contain a NUL byte")
         return out
 
 
@@ -439,8 +463,7 @@ def _uints(f, key, bits=64):
     out = f.get(key, list, [])
     for i, v in enumerate(out):
         if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < (1 << bits):
-            raise ConfigError("%s[%d]" % (f.path(key), i), "must be an integer "
-                              "between 0 and %d" % ((1 << bits) - 1), f.source)
+            raise f.element_error(key, i, "must be between 0 and %d" % ((1 << bits) - 1))
     return out
 
 
@@ -453,9 +476,7 @@ def parse_capabilities(f):
             try:
                 mask |= 1 << CAPABILITIES.index(name)
             except ValueError:
-                raise ConfigError("%s.%s[%d]" % (f.field, kind, i),
-                                  "unknown capability %r" % name,
-                                  f.source) from None
+                raise f.element_error(kind, i, "unknown capability %r" % name) from None
         masks[kind] = mask
     return masks
 
@@ -473,8 +494,7 @@ def parse_process(p, source="config.json"):
     env = p.strings("env")
     for i, e in enumerate(env):
         if "=" not in e:
-            raise ConfigError("%s.env[%d]" % (p.field, i),
-                              "%r is not of the form KEY=value" % e, source)
+            raise p.element_error("env", i, "%r is not of the form KEY=value" % e)
     user = p.sub("user")
     rlimits, seen = [], set()
     for i, r in p.items("rlimits"):
@@ -491,6 +511,25 @@ def parse_process(p, source="config.json"):
     caps = parse_capabilities(p.sub("capabilities"))
     if "capabilities" not in p.obj:
         caps = None
+    else:
+        # No process can gain a capability outside the bounding set it
+        # starts with, user namespace or not: say which, before capset(2)
+        # says only EPERM.
+        own = own_bounding_set()
+        for kind in ("effective", "permitted", "inheritable", "ambient"):
+            missing = [n for c, n in enumerate(CAPABILITIES)
+                       if caps[kind] >> c & 1 and not own >> c & 1]
+            if missing:
+                raise p.error("capabilities." + kind, "%s: not in brownie's own "
+                              "bounding set, so no process it starts can have it"
+                              % ", ".join(missing))
+        # The kernel raises an ambient capability only if it is permitted
+        # and inheritable; runc skips the others, and so do we, saying so.
+        for cap, name in enumerate(CAPABILITIES):
+            if caps["ambient"] >> cap & 1 and not (
+                    caps["permitted"] & caps["inheritable"]) >> cap & 1:
+                warn("%s: %s is not both permitted and inheritable, so it "
+                     "is not raised" % (p.path("capabilities.ambient"), name))
     io = p.sub("ioPriority")
     io_priority = None
     if "ioPriority" in p.obj:
@@ -525,19 +564,17 @@ def parse_process(p, source="config.json"):
     }
 
 
-def exec_process_plan(base, process_file=None, args=(), env=(), cwd=None,
+def exec_process_plan(base, process=None, args=(), env=(), cwd=None,
                       user=None, additional_gids=(), caps=(), tty=False,
                       no_new_privs=False, apparmor=None, label=None):
-    """The process of `exec`: a process.json (--process) as it is, or the
-    container's own process with runc exec's flags laid over it."""
-    if process_file is not None:
-        if process_file == "-":
-            process_file = "/dev/stdin"
-        obj = load_json_file(process_file, "process.json")
-        return parse_process(_Fields(obj, "", "process.json"), "process.json")
+    """The process of `exec`: a config.md process object (the JSON of runc
+    exec --process) as it is, or `base` (the container's own process plan)
+    with args and runc exec's flags laid over it."""
+    if process is not None:
+        return parse_process(_Fields(process, "", "process.json"), "process.json")
     if not args:
         raise BrownieError("exec: give a command to run, or --process")
-    proc = dict(base or parse_process(_Fields({"args": ["sh"]}, "process")))
+    proc = dict(base or parse_process(_Fields({"args": ["sh"], "cwd": "/"}, "process")))
     proc["args"] = list(args)
     proc["env"] = list(proc["env"]) + list(env)
     proc["terminal"] = tty
@@ -550,9 +587,17 @@ def exec_process_plan(base, process_file=None, args=(), env=(), cwd=None,
         except ValueError:
             raise BrownieError("--user %r: give uid[:gid] as numbers" % user) from None
     if additional_gids:
-        proc["groups"] = [int(g) for g in additional_gids]
+        try:
+            proc["groups"] = [int(g) for g in additional_gids]
+        except ValueError:
+            raise BrownieError("--additional-gids %s: give numeric gids"
+                               % ",".join(map(str, additional_gids))) from None
     if caps:
-        extra = parse_capabilities(_Fields({"bounding": list(caps)}, "--cap"))["bounding"]
+        extra = 0
+        for name in caps:
+            if name not in CAPABILITIES:
+                raise BrownieError("--cap %s: unknown capability" % name)
+            extra |= 1 << CAPABILITIES.index(name)
         proc["caps"] = {k: v | extra for k, v in (proc["caps"] or {
             k: 0 for k in ("bounding", "effective", "permitted",
                            "inheritable", "ambient")}).items()}
@@ -695,8 +740,11 @@ def build_plan(config, bundle, container_id, no_pivot=False, preserve_fds=0):
         if kind in seen:
             raise ns.error("type", "namespace %r is listed twice" % kind)
         path = ns.get("path", str)
-        if path is not None and not os.path.exists(path):
-            raise ns.error("path", "%s does not exist" % path)
+        if path is not None:
+            try:
+                os.stat(path)
+            except OSError as e:
+                raise ns.error("path", "%s: %s" % (path, strerror(e))) from None
         seen[kind] = path
         namespaces.append((kind, path))
     new_ns = {k for k, p in seen.items() if p is None}
@@ -715,6 +763,8 @@ def build_plan(config, bundle, container_id, no_pivot=False, preserve_fds=0):
         if value and "uts" not in any_ns:
             raise cfg.error(key, "cannot be set without a uts namespace "
                             "(it would rename the host)")
+        if value and len(value.encode()) > 64:  # HOST_NAME_MAX
+            raise cfg.error(key, "is longer than 64 bytes")
     time_offsets = None
     if "timeOffsets" in linux.obj:
         if "time" not in new_ns:
@@ -747,6 +797,8 @@ def build_plan(config, bundle, container_id, no_pivot=False, preserve_fds=0):
     process = None
     if "process" in config:
         process = parse_process(cfg.sub("process"))
+        if uid_map:
+            check_ids_mapped(cfg.sub("process").sub("user"), process, uid_map, gid_map)
     propagation = linux.get("rootfsPropagation", str)
     if propagation is not None and propagation not in MOUNT_PROPAGATION:
         raise linux.error("rootfsPropagation", "unknown propagation %r" % propagation)
@@ -775,9 +827,32 @@ def build_plan(config, bundle, container_id, no_pivot=False, preserve_fds=0):
         "sysctl": sysctl, "personality": personality,
         "process": process,
         "hooks": parse_hooks(cfg),
-        "annotations": cfg.get("annotations", dict, {}),
+        "annotations": parse_annotations(cfg),
         "preserve_fds": preserve_fds,
     }
+
+
+def parse_annotations(cfg):
+    annotations = cfg.get("annotations", dict, {})
+    for key, value in annotations.items():
+        if not isinstance(value, str):
+            raise cfg.error("annotations", "the value of %r must be a string" % key)
+    return annotations
+
+
+def check_ids_mapped(user, process, uid_map, gid_map):
+    """In a new user namespace the process's ids must be mapped, or
+    setresuid/setgroups fail with a bare EINVAL."""
+    def mapped(id_, mappings):
+        return any(inside <= id_ < inside + size for inside, _, size in mappings)
+    if not mapped(process["uid"], uid_map):
+        raise user.error("uid", "%d is not mapped by linux.uidMappings" % process["uid"])
+    if not mapped(process["gid"], gid_map):
+        raise user.error("gid", "%d is not mapped by linux.gidMappings" % process["gid"])
+    for i, gid in enumerate(process["groups"]):
+        if not mapped(gid, gid_map):
+            raise user.element_error("additionalGids", i,
+                                     "%d is not mapped by linux.gidMappings" % gid)
 
 # ============================================================================
 # 4. state store (runtime.md "State")
@@ -839,10 +914,33 @@ class StateDir:
         try:
             os.mkdir(self.path, 0o700)
         except FileExistsError:
-            raise ContainerError("container with id %r already exists"
-                                 % self.id) from None
+            if not self.remove_if_stale():
+                raise ContainerError("container with id %r already exists"
+                                     % self.id) from None
+            os.mkdir(self.path, 0o700)
         self.lock()
         return self
+
+    def remove_if_stale(self):
+        """Remove the directory if a `create` made it and died before its
+        first state write (it holds the lock while it lives): such a
+        directory names no container, but would keep its id taken."""
+        import fcntl
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return True
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self.fd = fd
+        if self.read() is not None:
+            self.unlock()
+            return False
+        self.remove()
+        return True
 
     def lock(self):
         import fcntl
@@ -898,9 +996,16 @@ def write_pid_file(path, pid):
     """Write the pid atomically (tmp + rename), without newline, as runc."""
     path = os.path.abspath(path)
     tmp = os.path.join(os.path.dirname(path), ".%s.tmp" % os.path.basename(path))
-    with open(tmp, "w") as f:
-        f.write(str(pid))
-    os.rename(tmp, path)
+    try:
+        with open(tmp, "w") as f:
+            f.write(str(pid))
+        os.rename(tmp, path)
+    except OSError as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise BrownieError("--pid-file %s: %s" % (path, strerror(e))) from None
 
 # ============================================================================
 # 5. namespaces (config-linux.md "Namespaces", "User namespace mappings")
@@ -921,7 +1026,7 @@ def open_namespace_paths(namespaces):
                 fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
             except OSError as e:
                 raise BrownieError("linux.namespaces: cannot open %s namespace "
-                                   "%s: %s" % (kind, path, e.strerror)) from None
+                                   "%s: %s" % (kind, path, strerror(e))) from None
             fds.append((kind, path, fd))
     # setns(user) first, so that joining the others is allowed by it.
     fds.sort(key=lambda t: t[0] != "user")
@@ -935,7 +1040,7 @@ def join_namespace(kind, path, fd):
         setns(fd, NAMESPACES[kind][0])
     except OSError as e:
         raise BrownieError("linux.namespaces: cannot join %s namespace %s: %s"
-                           % (kind, path, os.strerror(e.errno))) from None
+                           % (kind, path, strerror(e))) from None
     finally:
         os.close(fd)
 
@@ -958,7 +1063,7 @@ def write_id_mappings(pid, uid_map, gid_map):
                 f.write(text)
         except OSError as e:
             field = "linux.uidMappings" if name == "uid_map" else "linux.gidMappings"
-            raise ConfigError(field, "cannot write %s: %s" % (name, e.strerror)) from None
+            raise ConfigError(field, "cannot write %s: %s" % (name, strerror(e))) from None
 
 
 def bring_up_loopback():
@@ -1071,17 +1176,20 @@ def mount_cgroupfs(target, flags, cgroup_sources):
               MS_NODEV | MS_NOEXEC)
 
 
-def mount_tmpfs_copy_up(target, flags, data):
+def mount_tmpfs_copy_up(target, flags, data, keep_owner):
     """A tmpfs with runc's "tmpcopyup": it starts with a copy of the
     directory it covers (podman --read-only puts such tmpfs on /tmp,
-    /var/tmp and /run), read through an fd opened before mounting."""
+    /var/tmp and /run), read through an fd opened before mounting, and
+    takes that directory's owner and mode if the image had it (one made
+    just now keeps the tmpfs's own mode= option)."""
     below = os.open(target, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         st = os.fstat(below)
         mount("tmpfs", target, "tmpfs", flags & ~MS_RDONLY, data)
         _copy_tree(below, target)
-        os.chown(target, st.st_uid, st.st_gid)
-        os.chmod(target, st.st_mode & 0o7777)
+        if keep_owner:
+            os.chown(target, st.st_uid, st.st_gid)
+            os.chmod(target, st.st_mode & 0o7777)
         if flags & MS_RDONLY:
             mount(None, target, None, MS_REMOUNT | flags, data)
     finally:
@@ -1139,6 +1247,7 @@ def mount_into_rootfs(rootfs, step, mount_label=None, cgroup_sources=()):
             make_mount_target(target, not os.path.isdir(source))
             _bind(source, target, flags, step["propagation"])
         else:
+            existed = os.path.isdir(target)
             make_mount_target(target, False)
             if kind == "cgroup":
                 mount_cgroupfs(target, flags, cgroup_sources)
@@ -1147,7 +1256,8 @@ def mount_into_rootfs(rootfs, step, mount_label=None, cgroup_sources=()):
                         and kind not in ("proc", "sysfs", "cgroup2", "mqueue")):
                     data = ",".join(filter(None, [data, 'context="%s"' % mount_label]))
                 if step.get("copy_up"):
-                    mount_tmpfs_copy_up(target, flags & ~MS_REMOUNT, data or None)
+                    mount_tmpfs_copy_up(target, flags & ~MS_REMOUNT, data or None,
+                                        keep_owner=existed)
                 else:
                     mount(source or kind, target, kind, flags & ~MS_REMOUNT, data or None)
             for p in step["propagation"]:
@@ -1157,7 +1267,7 @@ def mount_into_rootfs(rootfs, step, mount_label=None, cgroup_sources=()):
     except OSError as e:
         raise BrownieError("%s: cannot mount %s %r on %r: %s" % (
             step["field"], kind, source or kind, step["dest"],
-            os.strerror(e.errno))) from None
+            strerror(e))) from None
 
 
 def pivot_into_rootfs(rootfs, no_pivot, own_mount_ns):
@@ -1205,7 +1315,7 @@ def mask_paths(paths):
         except OSError as e:
             if e.errno != 2:
                 raise BrownieError("linux.maskedPaths: cannot mask %s: %s"
-                                   % (path, os.strerror(e.errno))) from None
+                                   % (path, strerror(e))) from None
 
 
 def make_paths_readonly(paths):
@@ -1217,7 +1327,7 @@ def make_paths_readonly(paths):
         except OSError as e:
             if e.errno != 2:
                 raise BrownieError("linux.readonlyPaths: cannot make %s read-only:"
-                                   " %s" % (path, os.strerror(e.errno))) from None
+                                   " %s" % (path, strerror(e))) from None
 
 
 def remount_root_readonly():
@@ -1235,7 +1345,7 @@ def apply_sysctls(sysctl):
                 f.write(value)
         except OSError as e:
             raise BrownieError("linux.sysctl: cannot set %s to %r: %s"
-                               % (key, value, e.strerror)) from None
+                               % (key, value, strerror(e))) from None
 
 
 # ============================================================================
@@ -1264,10 +1374,16 @@ def create_device(rootfs, path, kind, major, minor, mode, uid, gid, in_userns):
         mount(path, target, None, MS_BIND)
 
 
-def create_default_devices(rootfs, devices, in_userns):
-    """/dev's default devices and symlinks, then linux.devices."""
+def create_default_devices(rootfs, in_userns):
+    """/dev's default devices (linux.devices come after them)."""
     for path, kind, major, minor in DEFAULT_DEVICES:
         create_device(rootfs, path, kind, major, minor, 0o666, 0, 0, in_userns)
+
+
+def create_dev_symlinks(rootfs):
+    """/dev's default symlinks, after linux.devices: /dev/ptmx ends up the
+    link to this container's devpts even where the device list names a
+    /dev/ptmx node (as `--privileged` clients send), as with runc."""
     for target, link in DEFAULT_DEV_SYMLINKS:
         host = resolve_in_rootfs(rootfs, link)
         if link == "/dev/ptmx" and os.path.lexists(host):
@@ -1318,7 +1434,7 @@ def set_oom_score_adj(value):
                 f.write(str(value))
         except OSError as e:
             raise BrownieError("process.oomScoreAdj: cannot set %d: %s%s" % (
-                value, e.strerror, " (lowering it needs CAP_SYS_RESOURCE)"
+                value, strerror(e), " (lowering it needs CAP_SYS_RESOURCE)"
                 if e.errno in (1, 13) else "")) from None
 
 
@@ -1355,6 +1471,19 @@ def capset(effective, permitted, inheritable):
                        inheritable & 0xFFFFFFFF, effective >> 32,
                        permitted >> 32, inheritable >> 32)
     _check(_libc.capset(header, data), "capset")
+
+
+def own_bounding_set():
+    """This process's capability bounding set (all ones if /proc is not
+    there to tell)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("CapBnd:"):
+                    return int(line.split()[1], 16)
+    except OSError:
+        pass
+    return (1 << len(CAPABILITIES)) - 1
 
 
 def last_capability():
@@ -1396,8 +1525,9 @@ def apply_capabilities(caps):
     (a capability can only be raised to ambient once it is permitted and
     inheritable)."""
     capset(caps["effective"], caps["permitted"], caps["inheritable"])
+    ambient = caps["ambient"] & caps["permitted"] & caps["inheritable"]
     for cap in range(last_capability() + 1):
-        if caps["ambient"] >> cap & 1:
+        if ambient >> cap & 1:
             prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap)
 
 
@@ -1424,7 +1554,7 @@ def find_executable(args0, env):
             st = os.stat(c)
         except OSError as e:
             if "/" in args0:
-                raise _exec_error(args0, "stat %s: %s" % (args0, os.strerror(e.errno).lower()))
+                raise _exec_error(args0, "stat %s: %s" % (args0, strerror(e)))
             continue
         if stat.S_ISREG(st.st_mode) and st.st_mode & 0o111:
             return c
@@ -1443,14 +1573,16 @@ def set_window_size(fd, rows, cols):
     fcntl.ioctl(fd, TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
 
-def setup_console(console_fd, console_size, dev_console):
+def setup_console(console_fd, proc, dev_console):
     """process.terminal (runc's docs/terminals.md): make a pty inside the
     container, send its master over the console socket (SCM_RIGHTS), and
-    make the slave the process's stdio and controlling terminal."""
+    make the slave the process's stdio and controlling terminal, owned by
+    the process's user (who could not reopen it otherwise)."""
     import _socket
     import fcntl
     master, slave = os.openpty()  # the container's /dev/ptmx: its own devpts
-    rows, cols = console_size
+    os.fchown(slave, proc["uid"], proc["gid"])
+    rows, cols = proc["console_size"]
     if rows or cols:
         set_window_size(slave, rows, cols)
     if dev_console:
@@ -1537,6 +1669,20 @@ def proxy_terminal(master):
         os.close(master)
 
 
+def enter_cwd(cwd, permission_ok=False):
+    """chdir to process.cwd; False if refused and permission_ok."""
+    try:
+        os.chdir(cwd)
+    except PermissionError:
+        if permission_ok:
+            return False
+        raise BrownieError("process.cwd: cannot enter %s: permission denied" % cwd) from None
+    except OSError as e:
+        raise BrownieError("process.cwd: cannot enter %s: %s"
+                           % (cwd, strerror(e))) from None
+    return True
+
+
 def finalize_process(proc, seccomp):
     """Everything between the container's setup and execve, in the order the
     kernel imposes: rlimits while root; without no_new_privs a
@@ -1557,14 +1703,15 @@ def finalize_process(proc, seccomp):
     caps = proc["caps"]
     if caps is not None:
         drop_bounding_set(caps["bounding"])
+    # cwd as root first: it may be a directory only root can enter; one
+    # only the user can enter (a volume chowned to it) works after the
+    # switch (as runc does it).
+    entered = enter_cwd(proc["cwd"], permission_ok=True)
     switch_user(proc["uid"], proc["gid"], proc["groups"], caps is not None)
     if caps is not None:
         apply_capabilities(caps)
-    try:
-        os.chdir(proc["cwd"])
-    except OSError as e:
-        raise BrownieError("process.cwd: cannot enter %s: %s"
-                           % (proc["cwd"], e.strerror)) from None
+    if not entered:
+        enter_cwd(proc["cwd"])
     if proc["no_new_privs"]:
         prctl(PR_SET_NO_NEW_PRIVS, 1)
         if seccomp:
@@ -2201,7 +2348,7 @@ def install_seccomp(compiled):
     except OSError as e:
         if e.errno != _ENOSYS or flags:
             raise OSError(e.errno, "seccomp: cannot load the filter (%d instructions, "
-                          "flags %#x): %s" % (len(program) // 8, flags, os.strerror(e.errno)))
+                          "flags %#x): %s" % (len(program) // 8, flags, strerror(e)))
         prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog))
         return None
     return fd if flags & SECCOMP_FILTER_FLAG_NEW_LISTENER else None
@@ -2228,7 +2375,7 @@ def send_seccomp_listener(notify_fd, listener_path, metadata, state, pid=None):
         agent.sendall(data[sent:])  # the fd went with the first part
     except OSError as e:
         raise BrownieError("cannot send the seccomp listener to %s: %s"
-                           % (listener_path, e.strerror or e))
+                           % (listener_path, strerror(e)))
     finally:
         agent.close()
 
@@ -3681,7 +3828,7 @@ def _bpf_load_device_program(insns):
             pass
         verifier = log.value.decode(errors="replace").strip()
         raise OSError(e.errno, "cannot load the device eBPF program: %s%s"
-                      % (os.strerror(e.errno), "\n" + verifier if verifier else ""))
+                      % (strerror(e), "\n" + verifier if verifier else ""))
 
 
 def _bpf_attached_programs(dir_fd):
@@ -3717,7 +3864,7 @@ def attach_device_filter(cgroup_dir, rules, field="linux.resources.devices"):
                 os.close(old_fd)
     except OSError as e:
         raise BrownieError("cannot set %s: eBPF device filter on %s: %s"
-                           % (field, cgroup_dir, e.strerror or e))
+                           % (field, cgroup_dir, strerror(e)))
     finally:
         if prog_fd >= 0:
             os.close(prog_fd)
@@ -3897,25 +4044,33 @@ class Cgroup:
 
     # -- lifecycle
 
-    def create(self):
+    def create(self, record=None):
         """mkdir the cgroup in every hierarchy, remembering which directories
-        this call made (only those are removed by destroy). v1 cpuset: empty
+        this call makes (only those are removed by destroy). They are listed
+        in `created` first and `record()` is called to save that, so that a
+        create killed halfway leaves delete the list. v1 cpuset: empty
         cpus/mems are copied from the parent (a task cannot join otherwise).
         Pure v2: every available controller is enabled down to the parent."""
+        steps = []  # (directory, is cpuset)
         for h in self.hierarchies:
             rel = os.path.relpath(h["dir"], h["mountpoint"])
             current = h["mountpoint"]
             for part in ([] if rel == "." else rel.split("/")):
                 current = os.path.join(current, part)
+                steps.append((current, h["version"] == 1 and "cpuset" in h["controllers"]))
+        self.created.extend(d for d, _ in steps if not os.path.isdir(d))
+        if record is not None:
+            record()
+        for directory, cpuset in steps:
+            if directory in self.created:
                 try:
-                    os.mkdir(current, 0o755)
-                    self.created.append(current)
+                    os.mkdir(directory, 0o755)
                 except FileExistsError:
-                    pass
+                    self.created.remove(directory)  # someone else's, meanwhile
                 except OSError as e:
-                    raise BrownieError("cannot create cgroup %s: %s" % (current, e.strerror))
-                if h["version"] == 1 and "cpuset" in h["controllers"]:
-                    _cpuset_inherit(current)
+                    raise BrownieError("cannot create cgroup %s: %s" % (directory, strerror(e)))
+            if cpuset:
+                _cpuset_inherit(directory)
         v2 = self._v2()
         if v2 and self.pure_v2:
             self._enable_v2_controllers(v2["controllers"], strict=False)
@@ -3935,7 +4090,7 @@ class Cgroup:
                         time.sleep(0.03)
                         continue
                     raise BrownieError("cannot add process %d to cgroup %s: %s"
-                                       % (pid, h["dir"], e.strerror))
+                                       % (pid, h["dir"], strerror(e)))
 
     def destroy(self):
         """Remove the directories create() made, deepest first, after killing
@@ -3964,7 +4119,7 @@ class Cgroup:
                 pass
             except OSError as e:
                 if directory in own or e.errno not in (_EBUSY, _ENOTEMPTY):
-                    failed.append("%s (%s)" % (directory, e.strerror))
+                    failed.append("%s (%s)" % (directory, strerror(e)))
         self.created = [d for d in self.created if os.path.isdir(d)]
         if failed:
             raise BrownieError("cannot remove cgroup %s" % ", ".join(failed))
@@ -4000,7 +4155,7 @@ class Cgroup:
             except FileNotFoundError:
                 pass  # not every listed file exists in every cgroup
             except OSError as e:
-                raise BrownieError("cannot delegate cgroup: chown %s: %s" % (path, e.strerror))
+                raise BrownieError("cannot delegate cgroup: chown %s: %s" % (path, strerror(e)))
 
     # -- resources
 
@@ -4100,7 +4255,7 @@ class Cgroup:
                 except OSError as e:
                     if strict:
                         raise BrownieError("cannot enable the %s controller in %s: %s"
-                                           % (controller, control, e.strerror))
+                                           % (controller, control, strerror(e)))
             current = os.path.join(current, part)
 
     def _write_all(self, writes):
@@ -4126,7 +4281,7 @@ class Cgroup:
                 self.warnings.append(w.note)
             return
         raise BrownieError("cannot set %s: write %s to %s: %s"
-                           % (w.field, w.value, os.path.join(directory, w.filename), os.strerror(err)))
+                           % (w.field, w.value, os.path.join(directory, w.filename), strerror(err)))
 
     # -- freezer
 
@@ -4275,7 +4430,7 @@ def _write_or_raise(path, value):
     try:
         _write_file(path, value)
     except OSError as e:
-        raise BrownieError("cannot write %s to %s: %s" % (value, path, e.strerror))
+        raise BrownieError("cannot write %s to %s: %s" % (value, path, strerror(e)))
 
 
 def _try_write(directory, w):
@@ -4299,7 +4454,7 @@ def _cpuset_inherit(directory):
             if not _read_text(path).strip():
                 _write_file(path, _read_text(os.path.join(os.path.dirname(directory), name)).strip())
         except OSError as e:
-            raise BrownieError("cannot initialise %s: %s" % (path, e.strerror))
+            raise BrownieError("cannot initialise %s: %s" % (path, strerror(e)))
 
 
 def _remove_cgroup_tree(directory):
@@ -4664,7 +4819,7 @@ def run_hook(hook, state_json):
             hook["name"], hook["path"], hook["timeout"])) from None
     except OSError as e:
         raise BrownieError("hook %s (%s): %s" % (hook["name"], hook["path"],
-                                                 e.strerror)) from None
+                                                 strerror(e))) from None
     if r.returncode != 0:
         why = ("exit status %d" % r.returncode if r.returncode > 0
                else "killed by signal %d" % -r.returncode)
@@ -4749,7 +4904,9 @@ def _expect(fd, what):
 def error_text(e):
     """One line for an exception, naming what failed."""
     if isinstance(e, OSError) and not isinstance(e, BrownieError):
-        text = e.strerror or str(e)
+        text = e.strerror or str(e)  # _check's says which call failed
+        if e.errno and text == os.strerror(e.errno):
+            text = strerror(e)
         if e.filename and str(e.filename) not in text:
             text = "%s: %s" % (e.filename, text)
         return text
@@ -4819,6 +4976,7 @@ def become_namespace_root():
 
 def container_init_stage2(plan, new, rfd, wfd, start_fd, console_fd):
     """Stage 2: the container's pid 1, until it execs the process."""
+    _expect(rfd, "go")  # the parent has applied linux.resources
     os.setsid()
     kinds = {kind for kind, path in plan["namespaces"]}
     own_mount_ns = "mount" in new
@@ -4841,9 +4999,11 @@ def container_init_stage2(plan, new, rfd, wfd, start_fd, console_fd):
                           plan.get("cgroup_sources", ()))
     in_userns = "user" in kinds
     if plan["setup_dev"]:
-        create_default_devices(rootfs, plan["devices"], in_userns)
+        create_default_devices(rootfs, in_userns)
     for device in plan["devices"]:
         create_device(rootfs, *device, in_userns=in_userns)
+    if plan["setup_dev"]:
+        create_dev_symlinks(rootfs)
     apply_sysctls(plan["sysctl"])
     send_message(wfd, "hooks")  # the parent runs prestart and createRuntime
     state = _expect(rfd, "ok")[1]
@@ -4853,8 +5013,16 @@ def container_init_stage2(plan, new, rfd, wfd, start_fd, console_fd):
     if own_mount_ns and plan["root_propagation"] is not None:
         mount(None, "/", None, plan["root_propagation"])  # rootfsPropagation
     proc = plan["process"]
+    if proc is not None:
+        # A missing cwd is made, inside the new root and before it turns
+        # read-only, as runc does.
+        try:
+            os.makedirs(proc["cwd"], 0o755, exist_ok=True)
+        except OSError as e:
+            raise BrownieError("process.cwd: cannot create %s: %s"
+                               % (proc["cwd"], strerror(e))) from None
     if proc is not None and proc["terminal"]:
-        setup_console(console_fd, proc["console_size"], own_mount_ns)
+        setup_console(console_fd, proc, own_mount_ns)
     make_paths_readonly(plan["readonly"])
     mask_paths(plan["masked"])
     if plan["readonly_root"]:
@@ -4863,11 +5031,7 @@ def container_init_stage2(plan, new, rfd, wfd, start_fd, console_fd):
         _check(_libc.personality(plan["personality"]), "personality")
     exe = None
     if proc is not None:
-        try:
-            os.chdir(proc["cwd"])
-        except OSError as e:
-            raise BrownieError("process.cwd: cannot enter %s: %s"
-                               % (proc["cwd"], e.strerror)) from None
+        enter_cwd(proc["cwd"])
         exe = find_executable(proc["args"][0], proc["env"])
     # Until `start`, a signal with no handler would be ignored by a pid 1;
     # runc's init dies of SIGTERM and friends, and so does ours.
@@ -4969,8 +5133,8 @@ def enter_container(init_pid, namespaces, keep, proc, seccomp, console,
         os.close(root_fd)
         os.setsid()
         if console is not None:
-            setup_console(console.fileno(), proc["console_size"], False)
-        os.chdir(proc["cwd"])
+            setup_console(console.fileno(), proc, False)
+        enter_cwd(proc["cwd"])
         exe = find_executable(proc["args"][0], proc["env"])
         send_message(wfd, "ready")
         _expect(rfd, "go")
@@ -4978,6 +5142,19 @@ def enter_container(init_pid, namespaces, keep, proc, seccomp, console,
     except BaseException as e:
         send_message(wfd, "error", error_text(e))
     os._exit(127)
+
+
+def check_preserved_fds(preserve_fds):
+    """--preserve-fds N passes fds 3..3+N-1: each must be open here, or the
+    runtime's own descriptors would land in those slots (runc refuses too)."""
+    if preserve_fds < 0:
+        raise BrownieError("--preserve-fds %d: must not be negative" % preserve_fds)
+    for fd in range(3, 3 + preserve_fds):
+        try:
+            os.fstat(fd)
+        except OSError:
+            raise BrownieError("--preserve-fds %d: fd %d is not open"
+                               % (preserve_fds, fd)) from None
 
 
 def exec_process(proc, exe, seccomp, preserve_fds, notify_sock=None):
@@ -5037,7 +5214,7 @@ def connect_console_socket(console_socket):
     except OSError as e:
         s.close()
         raise BrownieError("--console-socket %s: cannot connect: %s"
-                           % (console_socket, e.strerror)) from None
+                           % (console_socket, strerror(e))) from None
     return s
 _warning_sink = None
 
@@ -5047,7 +5224,13 @@ def warn(message):
     if _warning_sink is not None:
         _warning_sink(message)
     else:
-        sys.stderr.write("brownie: warning: %s\n" % message)
+        say("warning: " + message)
+
+
+def say(message):
+    """One line "brownie: ..." on stderr (which a caller may have closed)."""
+    if sys.stderr is not None:
+        sys.stderr.write("brownie: %s\n" % message)
 
 
 def _pidfd_open(pid):
@@ -5118,19 +5301,64 @@ def spec_state(state, status=None):
     return out
 
 
+def _reap(pid):
+    """waitpid for a child of ours; one the caller's SIGCHLD handler (or
+    SIG_IGN) already reaped is fine too."""
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+def _end_children(pids):
+    """After a failed create or exec: kill the processes it started and
+    reap those that are ours (a subreaper adopts the container's init), so
+    no zombie is left to the caller, and none keeps a pid namespace from
+    ending."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    for pid in pids:
+        _reap(pid)
+
+
 class Container:
     """One container in a state root. Create one with Container.create, find
-    one with Container.load; every method re-reads the state on disk."""
+    one with Container.load. Every method and `status` re-read the state on
+    disk, so two objects (or two processes) for one container agree.
+
+    As a context manager the container is deleted (force) on leaving:
+
+        with Container.create("job", bundle="b") as c:
+            c.start(); c.wait()
+    """
 
     def __init__(self, root, container_id, state):
         self.root = root
         self.id = container_id
         self._state = state
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.discard()
+
+    def discard(self):
+        """delete(force=True), and no error if someone deleted it already."""
+        try:
+            self.delete(force=True)
+        except ContainerError:
+            pass
+
     # -- finding containers -------------------------------------------------
 
     @classmethod
     def load(cls, container_id, root=DEFAULT_ROOT):
+        """The container `container_id` under `root`; ContainerError if
+        there is none."""
         sd = StateDir(root, container_id)
         state = sd.read() if os.path.isdir(sd.path) else None
         if state is None:
@@ -5139,6 +5367,7 @@ class Container:
 
     @classmethod
     def list(cls, root=DEFAULT_ROOT):
+        """Every container under `root`, sorted by id."""
         try:
             names = sorted(os.listdir(root))
         except FileNotFoundError:
@@ -5155,16 +5384,29 @@ class Container:
 
     @property
     def pid(self):
+        """Host pid of the container's process (its init until start), or 0."""
         return self._state.get("pid") or 0
 
     @property
     def bundle(self):
         return self._state["bundle"]
 
+    def _reload(self):
+        """Re-read the state (without the lock: one read of a file that is
+        only ever replaced by rename). A deleted container keeps its last."""
+        state = StateDir(self.root, self.id).read()
+        if state is not None:
+            self._state = state
+
     @property
     def status(self):
         """created, running, paused or stopped, from the live process: a
         container whose init died reads "stopped" even before it is reaped."""
+        self._reload()
+        return self._live_status()
+
+    def _live_status(self):
+        """status, from the state as last read."""
         st = self._state
         if st["status"] == "creating":
             creator = st.get("creator")
@@ -5179,12 +5421,13 @@ class Container:
 
     def state(self):
         """The spec's state (runtime.md) plus runc's rootfs, created, owner."""
-        out = spec_state(self._state, self.status)
+        out = spec_state(self._state, self.status)  # (re-reads)
         out.update(rootfs=self._state["rootfs"],
                    created=self._state["created"], owner="")
         return out
 
     def cgroup(self):
+        """The container's Cgroup (section 10)."""
         return Cgroup.from_state(self._state.get("cgroup") or {"hierarchies": []})
 
     def _locked(self):
@@ -5204,6 +5447,7 @@ class Container:
                preserve_fds=0, systemd_cgroup=False):
         """runtime.md "create": set up the container and leave its process
         waiting for start. Returns once the container is "created"."""
+        check_preserved_fds(preserve_fds)
         bundle = os.path.abspath(bundle)
         config = load_json_file(os.path.join(bundle, "config.json"), "config.json")
         plan = build_plan(config, bundle, container_id, no_pivot, preserve_fds)
@@ -5255,18 +5499,12 @@ class Container:
         import _socket
         state = self._state
         console = connect_console_socket(console_socket)
-        cgroup.create()
-        state["cgroup"] = cgroup.to_state()  # what delete must remove
-        sd.write(state)
-        # Like runc, every container may use the standard /dev nodes and its
-        # linux.devices whatever linux.resources.devices says.
-        cgroup.apply(resources, extra_devices=ALLOWED_DEVICE_RULES + [
-            {"allow": True, "type": "c" if kind == "u" else kind,
-             "major": major, "minor": minor, "access": "rwm"}
-            for path, kind, major, minor, mode, uid, gid in plan["devices"]
-            if kind != "p"])
-        for w in cgroup.warnings:
-            warn(w)
+
+        def record_cgroup():
+            state["cgroup"] = cgroup.to_state()  # what delete must remove
+            sd.write(state)
+        cgroup.create(record_cgroup)
+        record_cgroup()
         plan["cgroup_sources"] = cgroup.cgroup_mount_sources()
         # The start socket, bound through /proc/self/fd so that a long --root
         # does not hit the 108-byte limit of a socket path.
@@ -5292,13 +5530,16 @@ class Container:
             for fd in child_fds:
                 os.close(fd)
             listener.close()
-        pids = [stage1]
+        alive = [stage1]  # ours to kill and reap if create fails
         try:
             cgroup.add_process(stage1)
             send_message(to_init_w, plan)
             while True:
                 msg = recv_message(from_init_r)
                 if msg is None:
+                    if cgroup.oom_kill_count():
+                        raise ConfigError("linux.resources.memory.limit", "is too "
+                                          "low: the container's init was OOM-killed")
                     raise BrownieError("container init exited during create")
                 if msg[0] == "error":
                     raise BrownieError(msg[1])
@@ -5307,9 +5548,17 @@ class Container:
                     send_message(to_init_w, "ok")
                 elif msg[0] == "pid":
                     pid = msg[1]
-                    pids.append(pid)
+                    alive.append(pid)
                     state.update(pid=pid, pid_start=process_start_time(pid))
                     sd.write(state)
+                    # Stage 1 exits now. Only then are the limits applied,
+                    # so that pids.limit 1 counts the container's pid 1
+                    # alone, and a memory limit below what the init already
+                    # uses is refused (EBUSY), as runc reports it; stage 2
+                    # waits for "go" meanwhile.
+                    _reap(alive.pop(0))
+                    self._apply_resources(cgroup, resources, plan)
+                    send_message(to_init_w, "go")
                 elif msg[0] == "hooks":
                     # prestart is deprecated and runs here, in create, as the
                     # spec now says; its state reads "created" as the
@@ -5324,16 +5573,24 @@ class Container:
             del state["creator"]
             sd.write(state)
         except BaseException:
-            for pid in pids[1:]:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            raise
-        finally:
             os.close(to_init_w)
             os.close(from_init_r)
-            os.waitpid(stage1, 0)
+            _end_children(alive)
+            raise
+        os.close(to_init_w)
+        os.close(from_init_r)
+
+    def _apply_resources(self, cgroup, resources, plan):
+        # Like runc, every container may use the standard /dev nodes and its
+        # linux.devices whatever linux.resources.devices says.
+        seen = len(cgroup.warnings)
+        cgroup.apply(resources, extra_devices=ALLOWED_DEVICE_RULES + [
+            {"allow": True, "type": "c" if kind == "u" else kind,
+             "major": major, "minor": minor, "access": "rwm"}
+            for path, kind, major, minor, mode, uid, gid in plan["devices"]
+            if kind != "p"])
+        for w in cgroup.warnings[seen:]:
+            warn(w)
 
     # -- start, kill, wait ------------------------------------------------
 
@@ -5343,7 +5600,7 @@ class Container:
         import _socket
         sd = self._locked()
         try:
-            status = self.status
+            status = self._live_status()
             if status != "created":
                 raise ContainerError("cannot start a container that is %s "
                                      "(only a created one)" % status)
@@ -5393,7 +5650,8 @@ class Container:
 
     def kill(self, sig=signal.SIGTERM, all=False):
         """runtime.md "kill": signal the process (or, with all, every process
-        of the container)."""
+        of the container). sig: a number, or a name with or without SIG."""
+        sig = parse_signal(str(sig))
         status = self.status
         if status in ("stopped", "creating"):
             raise ContainerError("container not running")
@@ -5432,13 +5690,20 @@ class Container:
 
     # -- exec -------------------------------------------------------------
 
-    def exec(self, process, detach=False, pid_file=None, console_socket=None,
-             preserve_fds=0, ignore_paused=False, reap_orphans=False):
-        """runc exec: start one more process (a parsed process plan, see
-        exec_process_plan) in the container's namespaces and cgroup, with
-        the container's seccomp profile. Returns its exit status, or its pid
-        when detach. A program that cannot be run fails here, and the
-        container is left as it was."""
+    def exec(self, process=None, args=(), detach=False, pid_file=None,
+             console_socket=None, preserve_fds=0, ignore_paused=False,
+             reap_orphans=False, **flags):
+        """runc exec: start one more process in the container's namespaces
+        and cgroup, with the container's seccomp profile. `process` is a
+        config.md process object (a dict, as runc exec --process reads);
+        or give `args`, run with the container's own process settings and
+        runc exec's flags as keywords (env, cwd, user "uid[:gid]",
+        additional_gids, caps, tty, no_new_privs, apparmor, label).
+        Returns the exit status, or the pid when detach. A program that
+        cannot be run fails here, and the container is left as it was."""
+        check_preserved_fds(preserve_fds)
+        process = exec_process_plan(self._state.get("process"), process,
+                                    args, **flags)
         status = self.status
         if status not in ("created", "running", "paused"):
             raise ContainerError("cannot exec in a %s container" % status)
@@ -5502,11 +5767,12 @@ class Container:
             console.close()
         if theirs is not None:
             theirs.close()
+        pid = None
         try:
-            os.waitpid(first, 0)
+            _reap(first)
             # "pid" comes from the intermediate process, "ready" from its
             # child: they race, and either may come first.
-            pid, ready = None, False
+            ready = False
             while pid is None or not ready:
                 msg = recv_message(from_child_r)
                 if msg is None:
@@ -5518,7 +5784,12 @@ class Container:
                     pid = msg[1]
                     # In the cgroup before it runs a single instruction of
                     # the program.
-                    self.cgroup().add_process(pid)
+                    try:
+                        self.cgroup().add_process(pid)
+                    except BrownieError:
+                        if process_start_time(pid) is not None:
+                            raise
+                        # It failed and exited first: its error is next.
                 elif msg[0] == "ready":
                     ready = True
             send_message(to_child_w, "go")
@@ -5532,6 +5803,10 @@ class Container:
                 for fd in recv_with_fds(notify)[1]:
                     self._hand_over_listener(fd, pid)
             return pid
+        except BaseException:
+            if pid is not None:
+                _end_children([pid])
+            raise
         finally:
             os.close(to_child_w)
             os.close(from_child_r)
@@ -5544,7 +5819,7 @@ class Container:
         """runtime.md "delete": a container that is not stopped is refused
         unless force, which kills it first. poststop hooks run last."""
         sd = self._locked()
-        status = self.status
+        status = self._live_status()
         if status != "stopped":
             if not force:
                 sd.unlock()
@@ -5558,7 +5833,7 @@ class Container:
         """Kill whatever is left, remove the cgroups, the mounts a container
         without a mount namespace left on the host, and the state."""
         try:
-            if self.status != "stopped" or self._state["status"] == "creating":
+            if self._live_status() != "stopped" or self._state["status"] == "creating":
                 self._kill_all(signal.SIGKILL)
             self.cgroup().destroy()
             if self._state.get("shares_host_mounts"):
@@ -5583,7 +5858,7 @@ class Container:
         """runc pause: freeze every process (the cgroup freezer)."""
         sd = self._locked()
         try:
-            if self.status != "running":
+            if self._live_status() != "running":
                 raise ContainerError("container not running")
             self.cgroup().freeze()
         finally:
@@ -5593,7 +5868,7 @@ class Container:
         """runc resume: thaw a paused container."""
         sd = self._locked()
         try:
-            if self.status != "paused":
+            if self._live_status() != "paused":
                 raise ContainerError("container not paused")
             self.cgroup().thaw()
         finally:
@@ -5604,7 +5879,7 @@ class Container:
         with what it has (cpu quota needs its period on v2, and so on)."""
         sd = self._locked()
         try:
-            if self.status == "stopped":
+            if self._live_status() == "stopped":
                 raise ContainerError("container not running")
             merged = merge_resources(self._state.get("resources") or {}, resources)
             Cgroup.validate_resources(merged)
@@ -5667,9 +5942,11 @@ def run_container(container_id, bundle=".", root=DEFAULT_ROOT, detach=False,
         return 0
     with Subreaper():
         c, master = _create_and_start(container_id, bundle, root, False, create_options)
-        status = wait_in_foreground(c.pid, master, reap_orphans)
-    if not keep:
-        c.delete(force=True)
+        try:
+            status = wait_in_foreground(c.pid, master, reap_orphans)
+        finally:
+            if not keep:
+                c.discard()
     return status
 
 
@@ -5704,10 +5981,20 @@ class Subreaper:
         prctl(PR_GET_CHILD_SUBREAPER, ctypes.addressof(flag))
         self.was = flag.value
         prctl(PR_SET_CHILD_SUBREAPER, 1)
+        # A caller that ignores SIGCHLD has its children reaped by the
+        # kernel, and the process's exit status with them.
+        self.sigchld = None
+        if signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN:
+            try:
+                self.sigchld = signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            except ValueError:
+                pass  # not the main thread
         return self
 
     def __exit__(self, *exc):
         prctl(PR_SET_CHILD_SUBREAPER, self.was)
+        if self.sigchld is not None:
+            signal.signal(signal.SIGCHLD, self.sigchld)
 
 
 def console_pair():
@@ -5731,7 +6018,12 @@ def wait_in_foreground(pid, master, reap_orphans=False):
             os.kill(pid, signum)
         except OSError:
             pass
-    previous = {sig: signal.signal(sig, forward) for sig in forwarded}
+    previous = {}
+    try:
+        for sig in forwarded:
+            previous[sig] = signal.signal(sig, forward)
+    except ValueError:
+        pass  # not the main thread, where Python has signals: no forwarding
     if master is not None:
         proxy_terminal(master)
     status = 255
@@ -5866,7 +6158,7 @@ class Log:
             f.write(line + "\n")
 
 
-_GLOBALS_WITH_VALUE = ("--root", "--log", "--log-format", "--criu")
+_GLOBALS_WITH_VALUE = ("--root", "--log", "--log-format", "--criu", "--rootless")
 
 
 def split_global_args(argv):
@@ -5998,12 +6290,20 @@ def cli(argv):
     global_argv, rest = split_global_args(argv)
     parser = build_parser(rest[0] if rest else None)
     opts, unknown = parser.parse_known_args(global_argv)
-    log = Log(opts.log, opts.log_format, opts.debug)
+    try:
+        log = Log(opts.log, opts.log_format, opts.debug)
+    except OSError as e:
+        say("--log %s: %s" % (opts.log, strerror(e)))
+        return 1
     global _warning_sink
 
     def warning(msg):
-        log.write("warning", msg)
-        sys.stderr.write("brownie: warning: %s\n" % msg)
+        # With --log, as runc: only there. Under a shim, stderr is the
+        # container's own stream (`docker logs`).
+        if opts.log:
+            log.write("warning", msg)
+        else:
+            say("warning: " + msg)
     _warning_sink = warning
     if unknown:
         log.write("debug", "ignoring unknown global flags %s" % " ".join(unknown))
@@ -6031,13 +6331,13 @@ def cli(argv):
         msg = "internal error: %s: %s (--debug shows where)" % (
             e.__class__.__name__, e)
     log.write("error", msg)
-    sys.stderr.write("brownie: %s\n" % msg)
+    say(msg)
     return 1
 
 
 def _print_json(obj):
     import json
-    sys.stdout.write(json.dumps(obj, indent=2) + "\n")
+    print(json.dumps(obj, indent=2))  # (print: stdout may be closed)
 
 
 def cmd_create(args, opts):
@@ -6072,7 +6372,7 @@ def cmd_delete(args, opts):
         c = Container.load(args.id, opts.root)
     except ContainerError:
         if args.force:  # runc: delete --force of an unknown id succeeds
-            check_container_id(args.id)
+            StateDir(opts.root, args.id).remove_if_stale()
             return 0
         raise
     c.delete(args.force)
@@ -6121,7 +6421,7 @@ def cmd_ps(args, opts):
     pids = c.pids() or ([c.pid] if c.status != "stopped" else [])
     if args.format == "json":
         import json
-        sys.stdout.write(json.dumps(pids) + "\n")
+        print(json.dumps(pids))
         return
     import subprocess
     out = subprocess.run(["ps"] + (args.ps_args or ["-ef"]), stdout=subprocess.PIPE,
@@ -6136,14 +6436,18 @@ def cmd_ps(args, opts):
 
 def cmd_exec(args, opts):
     c = Container.load(args.id, opts.root)
-    proc = exec_process_plan(
-        c._state.get("process"), args.process, args.argv, args.env,
-        args.cwd, args.user, args.additional_gids, args.cap, args.tty,
-        args.no_new_privs, args.apparmor, args.process_label)
-    result = c.exec(proc, detach=args.detach, pid_file=args.pid_file,
-                    console_socket=args.console_socket,
+    process = None
+    if args.process is not None:
+        path = "/dev/stdin" if args.process == "-" else args.process
+        process = load_json_file(path, "process.json")
+    result = c.exec(process, args.argv, detach=args.detach,
+                    pid_file=args.pid_file, console_socket=args.console_socket,
                     preserve_fds=args.preserve_fds,
-                    ignore_paused=args.ignore_paused, reap_orphans=True)
+                    ignore_paused=args.ignore_paused, reap_orphans=True,
+                    env=args.env, cwd=args.cwd, user=args.user,
+                    additional_gids=args.additional_gids, caps=args.cap,
+                    tty=args.tty, no_new_privs=args.no_new_privs,
+                    apparmor=args.apparmor, label=args.process_label)
     return 0 if args.detach else result
 
 
@@ -6179,8 +6483,7 @@ def cmd_events(args, opts):
         event = {"type": kind, "id": c.id}
         if data is not None:
             event["data"] = data
-        sys.stdout.write(json.dumps(event) + "\n")
-        sys.stdout.flush()
+        print(json.dumps(event), flush=True)
     if args.stats:
         emit("stats", c.stats())
         return
@@ -6223,9 +6526,14 @@ COMMANDS = {
 def main(argv=None):
     status = cli(sys.argv[1:] if argv is None else argv)
     # Leave without tearing the interpreter down (a few ms, for nothing:
-    # the process ends here); only our output must not be lost.
-    sys.stdout.flush()
-    sys.stderr.flush()
+    # the process ends here); only our output must not be lost. A closed
+    # stdout or stderr is None here.
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            try:
+                stream.flush()
+            except OSError:
+                pass
     os._exit(status)
 
 

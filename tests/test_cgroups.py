@@ -611,7 +611,7 @@ def test_write_error_names_field_file_and_value(tmp_path):
     cg, leaf = _fake_v2(tmp_path, [])
     with pytest.raises(brownie.BrownieError) as e:
         cg.apply({"pids": {"limit": 5}})
-    assert str(e.value) == ("cannot set linux.resources.pids.limit: write 5 to %s: No such file or directory"
+    assert str(e.value) == ("cannot set linux.resources.pids.limit: write 5 to %s: no such file or directory"
                             % (leaf / "pids.max"))
 
 

@@ -77,7 +77,7 @@ CASES = {
     "namespace-twice": (_add_ns({"type": "pid"}),
                         ["linux.namespaces[6].type", "twice"]),
     "namespace-path-missing": (_add_ns({"type": "user", "path": "/no/such/ns"}),
-                               ["linux.namespaces[6].path", "does not exist"]),
+                               ["linux.namespaces[6].path", "no such file or directory"]),
     "unknown-capability": (_set("process.capabilities.effective",
                                 ["CAP_KILL", "CAP_MAKE_COFFEE"]),
                            ["process.capabilities.effective[1]", "unknown capability",
