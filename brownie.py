@@ -84,23 +84,23 @@ ctypes = _LoadedOnFirstUse("ctypes", lambda: __import__("ctypes"))
 _libc = _LoadedOnFirstUse("_libc", _load_libc)
 
 MACHINE = os.uname().machine
-# Syscall numbers the runtime itself calls by number, per architecture.
-# aarch64, riscv64 and loongarch64 share the generic table (asm-generic/unistd.h).
-_GENERIC_SYSCALLS = {"pivot_root": 41, "seccomp": 277, "bpf": 280,
-                     "pidfd_open": 434, "pidfd_send_signal": 424,
-                     "close_range": 436}
+# Syscall numbers the runtime itself calls by number, per architecture (the
+# seccomp section has every syscall's; a test keeps the two in agreement).
+# aarch64, riscv64 and loongarch64 share asm-generic/unistd.h. The calls
+# added since Linux 5.1 have one number everywhere.
+_NEW_SYSCALLS = {"pidfd_send_signal": 424, "pidfd_open": 434, "mount_setattr": 442}
+_GENERIC_SYSCALLS = dict(_NEW_SYSCALLS, pivot_root=41, seccomp=277, bpf=280,
+                         ioprio_set=30, rt_sigaction=134)
 _SYSCALL_NR = {
-    "x86_64": {"pivot_root": 155, "seccomp": 317, "bpf": 321,
-               "pidfd_open": 434, "pidfd_send_signal": 424,
-               "close_range": 436},
+    "x86_64": dict(_NEW_SYSCALLS, pivot_root=155, seccomp=317, bpf=321,
+                   ioprio_set=251, rt_sigaction=13),
     "aarch64": _GENERIC_SYSCALLS,
     "riscv64": _GENERIC_SYSCALLS,
-    "ppc64le": {"pivot_root": 203, "seccomp": 358, "bpf": 361,
-                "pidfd_open": 434, "pidfd_send_signal": 424,
-                "close_range": 436},
-    "s390x": {"pivot_root": 217, "seccomp": 348, "bpf": 351,
-              "pidfd_open": 434, "pidfd_send_signal": 424,
-              "close_range": 436},
+    "loongarch64": _GENERIC_SYSCALLS,
+    "ppc64le": dict(_NEW_SYSCALLS, pivot_root=203, seccomp=358, bpf=361,
+                    ioprio_set=273, rt_sigaction=173),
+    "s390x": dict(_NEW_SYSCALLS, pivot_root=217, seccomp=348, bpf=351,
+                  ioprio_set=282, rt_sigaction=174),
 }.get(MACHINE, {})
 
 # clone(2) / unshare(2) / setns(2) flags
@@ -138,6 +138,9 @@ MS_STRICTATIME = 0x1000000
 MS_LAZYTIME = 0x2000000
 MNT_DETACH = 0x2
 MS_PROPAGATION = MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE
+
+_AT_FDCWD = -100
+_AT_RECURSIVE = 0x8000
 
 # prctl(2) options
 PR_SET_PDEATHSIG = 1
@@ -467,10 +470,14 @@ def _uints(f, key, bits=64):
     return out
 
 
+CAPABILITY_SETS = ("bounding", "effective", "permitted", "inheritable", "ambient")
+CAP_SYS_ADMIN = CAPABILITIES.index("CAP_SYS_ADMIN")
+
+
 def parse_capabilities(f):
     """process.capabilities -> {set name: bitmask}."""
     masks = {}
-    for kind in ("bounding", "effective", "permitted", "inheritable", "ambient"):
+    for kind in CAPABILITY_SETS:
         mask = 0
         for i, name in enumerate(f.strings(kind)):
             try:
@@ -598,9 +605,8 @@ def exec_process_plan(base, process=None, args=(), env=(), cwd=None,
             if name not in CAPABILITIES:
                 raise BrownieError("--cap %s: unknown capability" % name)
             extra |= 1 << CAPABILITIES.index(name)
-        proc["caps"] = {k: v | extra for k, v in (proc["caps"] or {
-            k: 0 for k in ("bounding", "effective", "permitted",
-                           "inheritable", "ambient")}).items()}
+        proc["caps"] = {k: v | extra for k, v in (
+            proc["caps"] or dict.fromkeys(CAPABILITY_SETS, 0)).items()}
     if no_new_privs:
         proc["no_new_privs"] = True
     if apparmor is not None:
@@ -634,7 +640,7 @@ def parse_hooks(cfg):
 def parse_mount_options(m, options):
     """Split mount options into (flags, propagation, recursive attrs, data,
     copy up), copy up being runc's "tmpcopyup" extension."""
-    flags, clear, propagation, data = 0, 0, [], []
+    flags, propagation, data = 0, [], []
     attr_set = attr_clr = 0
     copy_up = False
     for opt in options:
@@ -642,7 +648,6 @@ def parse_mount_options(m, options):
             off, flag = MOUNT_FLAGS[opt]
             if off:
                 flags &= ~flag
-                clear |= flag
             else:
                 flags |= flag
         elif opt in MOUNT_PROPAGATION:
@@ -656,10 +661,10 @@ def parse_mount_options(m, options):
             raise m.error("options", "option %r is not supported by brownie" % opt)
         else:
             data.append(opt)
-    return flags, clear, propagation, (attr_set, attr_clr), ",".join(data), copy_up
+    return flags, propagation, (attr_set, attr_clr), ",".join(data), copy_up
 
 
-def parse_mounts(cfg, has_userns):
+def parse_mounts(cfg):
     """config.md "mounts" -> an ordered list of mount steps for the init."""
     steps = []
     for i, m in cfg.items("mounts"):
@@ -669,7 +674,7 @@ def parse_mounts(cfg, has_userns):
         fstype = m.get("type", str)
         source = m.get("source", str)
         options = m.strings("options")
-        flags, clear, propagation, attrs, data, copy_up = parse_mount_options(m, options)
+        flags, propagation, attrs, data, copy_up = parse_mount_options(m, options)
         if "uidMappings" in m.obj or "gidMappings" in m.obj:
             raise m.error("uidMappings", "idmapped mounts are not supported by brownie")
         bind = bool(flags & MS_BIND) or fstype == "bind"
@@ -793,7 +798,7 @@ def build_plan(config, bundle, container_id, no_pivot=False, preserve_fds=0):
         if not isinstance(value, str):
             raise linux.error("sysctl", "value of %r must be a string" % key)
         sysctl.append((key, value))
-    mounts = parse_mounts(cfg, "user" in new_ns)
+    mounts = parse_mounts(cfg)
     process = None
     if "process" in config:
         process = parse_process(cfg.sub("process"))
@@ -936,11 +941,15 @@ class StateDir:
             os.close(fd)
             return False
         self.fd = fd
-        if self.read() is not None:
-            self.unlock()
-            return False
-        self.remove()
-        return True
+        stale = False
+        try:
+            stale = self.read() is None
+        finally:
+            if not stale:
+                self.unlock()
+        if stale:
+            self.remove()
+        return stale
 
     def lock(self):
         import fcntl
@@ -961,13 +970,20 @@ class StateDir:
             self.fd = None
 
     def read(self):
+        """The state, or None if there is none (a `create` that died before
+        its first write). Docker gives every runc-like runtime one --root,
+        so the directory may hold runc's state.json instead: that is
+        refused, never taken for a stale directory of ours."""
         import json
         try:
             with open(os.path.join(self.path, "state.json"), "rb") as f:
-                return json.loads(f.read())
+                state = json.loads(f.read())
         except (OSError, ValueError):
-            # A `create` that died before its first write leaves this.
             return None
+        if not isinstance(state, dict) or "status" not in state or "bundle" not in state:
+            raise ContainerError("container %r was not made by brownie (its "
+                                 "state is another runtime's)" % self.id)
+        return state
 
     def write(self, state):
         import json
@@ -1137,9 +1153,7 @@ def make_mount_target(target, is_file):
 def mount_setattr_recursive(target, attr_set, attr_clr):
     """mount_setattr(2) with AT_RECURSIVE, for the "rro"-style options."""
     attr = struct.pack("QQQQ", attr_set, attr_clr, 0, 0)
-    nr = 442  # the same number on every architecture
-    _check(_libc.syscall(nr, -100, _fsencode(target), 0x8000, attr, len(attr)),
-           "mount_setattr " + target, target)
+    syscall("mount_setattr", _AT_FDCWD, _fsencode(target), _AT_RECURSIVE, attr, len(attr))
 
 
 def _bind(source, target, flags, propagation=()):
@@ -1406,10 +1420,6 @@ def create_dev_symlinks(rootfs):
 # label. Order matters and is kept by `finalize_process` below.
 
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
-_IOPRIO_SET = {"x86_64": 251, "aarch64": 30, "riscv64": 30,
-               "ppc64le": 273, "s390x": 282}
-
-
 def apply_rlimits(rlimits):
     """process.rlimits, set while still root so hard limits may be raised."""
     import resource
@@ -1439,9 +1449,7 @@ def set_oom_score_adj(value):
 
 
 def set_io_priority(value):
-    nr = _IOPRIO_SET.get(MACHINE)
-    if nr is not None:
-        _check(_libc.syscall(nr, 1, 0, value), "ioprio_set")  # IOPRIO_WHO_PROCESS, self
+    syscall("ioprio_set", 1, 0, value)  # IOPRIO_WHO_PROCESS, self
 
 
 def selinux_enabled():
@@ -1520,11 +1528,12 @@ def drop_bounding_set(bounding):
             prctl(PR_CAPBSET_DROP, cap)
 
 
-def apply_capabilities(caps):
-    """process.capabilities: effective, permitted, inheritable, then ambient
-    (a capability can only be raised to ambient once it is permitted and
-    inheritable)."""
-    capset(caps["effective"], caps["permitted"], caps["inheritable"])
+def apply_capabilities(caps, keep=0):
+    """process.capabilities: effective, permitted, inheritable (plus the
+    capabilities in `keep`, in effective and permitted until execve), then
+    ambient (a capability can only be raised to ambient once it is
+    permitted and inheritable)."""
+    capset(caps["effective"] | keep, caps["permitted"] | keep, caps["inheritable"])
     ambient = caps["ambient"] & caps["permitted"] & caps["inheritable"]
     for cap in range(last_capability() + 1):
         if ambient >> cap & 1:
@@ -1669,6 +1678,20 @@ def proxy_terminal(master):
         os.close(master)
 
 
+def reset_signal_dispositions():
+    """An ignored signal stays ignored across execve: give the process every
+    signal's default, as a shell would. Python ignores SIGPIPE and SIGXFSZ;
+    glibc's posix_spawn, which started the init, leaves its own signals 32
+    and 33 ignored, and those only the raw system call may touch."""
+    default = bytes(32)  # struct sigaction: SIG_DFL, no flags, empty mask
+    for sig in range(1, 65):
+        if sig not in (signal.SIGKILL, signal.SIGSTOP):
+            try:
+                syscall("rt_sigaction", sig, default, None, 8)
+            except OSError:
+                pass  # a number this kernel does not have
+
+
 def enter_cwd(cwd, permission_ok=False):
     """chdir to process.cwd; False if refused and permission_ok."""
     try:
@@ -1685,10 +1708,14 @@ def enter_cwd(cwd, permission_ok=False):
 
 def finalize_process(proc, seccomp):
     """Everything between the container's setup and execve, in the order the
-    kernel imposes: rlimits while root; without no_new_privs a
-    seccomp filter needs CAP_SYS_ADMIN, so it goes in before the user and
-    capabilities change; with it, seccomp is the last step before execve.
-    Returns the seccomp notify fd, if the filter has SCMP_ACT_NOTIFY rules."""
+    kernel imposes, with the seccomp filter last of all, so that nothing the
+    runtime does is judged by the container's profile (a minimal allow-list
+    still starts). Without no_new_privs, seccomp(2) needs CAP_SYS_ADMIN, so
+    it stays in the effective set until the filter is in: execve then makes
+    the process's capabilities from its bounding, inheritable and ambient
+    sets (root: bounding | inheritable; other users: ambient), so nothing of
+    it survives. Returns the seccomp notify fd, if the filter has
+    SCMP_ACT_NOTIFY rules."""
     apply_rlimits(proc["rlimits"])
     if proc["io_priority"] is not None:
         set_io_priority(proc["io_priority"])
@@ -1697,26 +1724,22 @@ def finalize_process(proc, seccomp):
     if proc["selinux"]:
         set_lsm_exec_label("selinux", proc["selinux"])
     os.umask(proc["umask"])
-    notify_fd = None
-    if seccomp and not proc["no_new_privs"]:
-        notify_fd = install_seccomp(seccomp)
-    caps = proc["caps"]
-    if caps is not None:
-        drop_bounding_set(caps["bounding"])
     # cwd as root first: it may be a directory only root can enter; one
     # only the user can enter (a volume chowned to it) works after the
     # switch (as runc does it).
     entered = enter_cwd(proc["cwd"], permission_ok=True)
-    switch_user(proc["uid"], proc["gid"], proc["groups"], caps is not None)
+    caps = proc["caps"]
+    admin = 1 << CAP_SYS_ADMIN if seccomp and not proc["no_new_privs"] else 0
     if caps is not None:
-        apply_capabilities(caps)
+        drop_bounding_set(caps["bounding"])
+    switch_user(proc["uid"], proc["gid"], proc["groups"], bool(caps is not None or admin))
+    if caps is not None or (admin and proc["uid"] != 0):
+        apply_capabilities(caps or dict.fromkeys(CAPABILITY_SETS, 0), admin)
     if not entered:
         enter_cwd(proc["cwd"])
     if proc["no_new_privs"]:
         prctl(PR_SET_NO_NEW_PRIVS, 1)
-        if seccomp:
-            notify_fd = install_seccomp(seccomp)
-    return notify_fd
+    return install_seccomp(seccomp) if seccomp else None
 
 # ============================================================================
 # 9. seccomp
@@ -3187,12 +3210,22 @@ def _validate_device_rule(rule, field):
         raise ConfigError(field + ".access", 'must be a combination of "r", "w" and "m", not "%s"' % access)
 
 
+_UNIFIED_CGROUP_KEYS = ("cgroup.max.descendants", "cgroup.max.depth")
+
+
+def _or_empty(obj, key):
+    """obj[key] for a list field, [] when absent or null (so that a wrong
+    type, even an empty object, is still reported)."""
+    value = obj.get(key)
+    return [] if value is None else value
+
+
 def validate_resources(resources, field="linux.resources", layout=None):
     """Check linux.resources against the spec's types and ranges; raise
     ConfigError naming the exact field. `unified` also needs a cgroup v2
     hierarchy on the host (`layout`, default: this host's)."""
     r = _obj_field(resources, field)
-    for i, rule in enumerate(_list_field(r.get("devices") or [], field + ".devices")):
+    for i, rule in enumerate(_list_field(_or_empty(r, "devices"), field + ".devices")):
         _validate_device_rule(rule, "%s.devices[%d]" % (field, i))
     if r.get("memory") is not None:
         f = field + ".memory"
@@ -3224,7 +3257,7 @@ def validate_resources(resources, field="linux.resources", layout=None):
         _int_field(pids["limit"], field + ".pids.limit", _INT64)
     if r.get("blockIO") is not None:
         _validate_block_io(r["blockIO"], field + ".blockIO")
-    for i, limit in enumerate(_list_field(r.get("hugepageLimits") or [], field + ".hugepageLimits")):
+    for i, limit in enumerate(_list_field(_or_empty(r, "hugepageLimits"), field + ".hugepageLimits")):
         f = "%s.hugepageLimits[%d]" % (field, i)
         _obj_field(limit, f)
         size = limit.get("pageSize")
@@ -3238,7 +3271,7 @@ def validate_resources(resources, field="linux.resources", layout=None):
         f = field + ".network"
         net = _obj_field(r["network"], f)
         _optional(net, "classID", f, _int_field, _UINT32)
-        for i, prio in enumerate(_list_field(net.get("priorities") or [], f + ".priorities")):
+        for i, prio in enumerate(_list_field(_or_empty(net, "priorities"), f + ".priorities")):
             pf = "%s.priorities[%d]" % (f, i)
             _obj_field(prio, pf)
             _str_field(prio.get("name"), pf + ".name")
@@ -3257,6 +3290,11 @@ def validate_resources(resources, field="linux.resources", layout=None):
             _str_field(value, f)
             if "/" in key or "." not in key.strip("."):
                 raise ConfigError(f, "key must be a file name of the form CONTROLLER.PARAMETER")
+            if key.startswith("cgroup.") and key not in _UNIFIED_CGROUP_KEYS:
+                # cgroup.procs would move a host process in, cgroup.kill
+                # kill, cgroup.subtree_control reshape the tree...
+                raise ConfigError(f, "only the limits %s of the cgroup.* files may be set"
+                                  % ", ".join(_UNIFIED_CGROUP_KEYS))
         if not any(h["version"] == 2 for h in (cgroup_layout() if layout is None else layout)):
             raise ConfigError(field + ".unified", "this host has no cgroup v2 hierarchy mounted")
 
@@ -3265,7 +3303,7 @@ def _validate_block_io(value, field):
     bio = _obj_field(value, field)
     for key in ("weight", "leafWeight"):
         _optional(bio, key, field, _int_field, _UINT16)
-    for i, dev in enumerate(_list_field(bio.get("weightDevice") or [], field + ".weightDevice")):
+    for i, dev in enumerate(_list_field(_or_empty(bio, "weightDevice"), field + ".weightDevice")):
         f = "%s.weightDevice[%d]" % (field, i)
         _block_device(dev, f)
         if dev.get("weight") is None and dev.get("leafWeight") is None:
@@ -3273,7 +3311,7 @@ def _validate_block_io(value, field):
         for key in ("weight", "leafWeight"):
             _optional(dev, key, f, _int_field, _UINT16)
     for key in _THROTTLE_FILES:
-        for i, dev in enumerate(_list_field(bio.get(key) or [], "%s.%s" % (field, key))):
+        for i, dev in enumerate(_list_field(_or_empty(bio, key), "%s.%s" % (field, key))):
             f = "%s.%s[%d]" % (field, key, i)
             _block_device(dev, f)
             if dev.get("rate") is None:
@@ -3986,17 +4024,28 @@ class Cgroup:
         if not layout:
             raise BrownieError("no cgroup hierarchy is mounted on this host")
         pure_v2 = not any(h["version"] == 1 and not _named_only(h) for h in layout)
-        own = None if inner.startswith("/") else _own_cgroups(proc_cgroup)
+        own = _own_cgroups(proc_cgroup)
         hierarchies = []
         for h in layout:
+            key = frozenset(h["controllers"]) if h["version"] == 1 else frozenset()
+            own_dir = os.path.normpath(os.path.join(
+                h["mountpoint"], _relative_to(own.get(key, "/"), h["root"]).lstrip("/")))
             base = "/"
-            if own is not None:
-                key = frozenset(h["controllers"]) if h["version"] == 1 else frozenset()
-                base = _relative_to(own.get(key, "/"), h["root"])
+            if not inner.startswith("/"):
+                base = os.path.relpath(own_dir, h["mountpoint"])
                 if h["version"] == 2 and pure_v2:
                     base = os.path.dirname(base)
             directory = os.path.normpath(os.path.join(h["mountpoint"], base.lstrip("/"),
                                                       inner.lstrip("/")))
+            # Never the host's root cgroup or the runtime's own: delete
+            # would remove what is not the container's.
+            if directory in (h["mountpoint"], own_dir):
+                raise ConfigError("linux.cgroupsPath", "%r is %s in the %s hierarchy "
+                                  "(%s); a container needs a cgroup of its own or "
+                                  "one below" % (cgroups_path or "", "the root" if
+                                                 directory == h["mountpoint"]
+                                                 else "brownie's own cgroup",
+                                                 h["name"] or "cgroup2", directory))
             hierarchies.append(dict(h, dir=directory))
         return cls(hierarchies, warnings=warnings)
 
@@ -4035,6 +4084,14 @@ class Cgroup:
     @property
     def pure_v2(self):
         return not any(h["version"] == 1 and not _named_only(h) for h in self.hierarchies)
+
+    @property
+    def owned(self):
+        """Did this container make its cgroup? Only then are all the
+        processes in it the container's, and may delete kill them all (a
+        container started later with the same cgroupsPath joins it, and
+        shares its fate)."""
+        return self._primary_dir() in self.created
 
     def _primary_dir(self):
         # The hierarchy whose process list the container's pids are read
@@ -4101,7 +4158,7 @@ class Cgroup:
             return
         # Only a cgroup this object created is the container's alone, and so
         # only there may the remaining processes be killed.
-        if self._primary_dir() in self.created and self.pids():
+        if self.owned and self.pids():
             self.kill_all(signal.SIGKILL)
             self._wait_empty(10.0)
         # The container's own directories go with their sub-cgroups; an
@@ -5167,10 +5224,7 @@ def exec_process(proc, exe, seccomp, preserve_fds, notify_sock=None):
             os.set_inheritable(fd, True)
         except OSError:
             pass
-    # Python ignores SIGPIPE and SIGXFSZ; an ignored signal stays ignored
-    # across execve, so give the process the default a shell would have.
-    for sig in (signal.SIGPIPE, signal.SIGXFSZ):
-        signal.signal(sig, signal.SIG_DFL)
+    reset_signal_dispositions()
     notify_fd = finalize_process(proc, seccomp)
     if notify_fd is not None:
         import _socket
@@ -5299,6 +5353,13 @@ def spec_state(state, status=None):
     if state.get("annotations"):
         out["annotations"] = state["annotations"]
     return out
+
+
+def _pid_namespace(pid):
+    try:
+        return os.stat("/proc/%d/ns/pid" % pid).st_ino
+    except OSError:
+        return None
 
 
 def _reap(pid):
@@ -5432,7 +5493,11 @@ class Container:
 
     def _locked(self):
         sd = StateDir(self.root, self.id).lock()
-        state = sd.read()
+        try:
+            state = sd.read()
+        except ContainerError:
+            sd.unlock()
+            raise
         if state is None:
             sd.unlock()
             raise ContainerError("container %r does not exist" % self.id)
@@ -5447,6 +5512,7 @@ class Container:
                preserve_fds=0, systemd_cgroup=False):
         """runtime.md "create": set up the container and leave its process
         waiting for start. Returns once the container is "created"."""
+        check_container_id(container_id)
         check_preserved_fds(preserve_fds)
         bundle = os.path.abspath(bundle)
         config = load_json_file(os.path.join(bundle, "config.json"), "config.json")
@@ -5549,7 +5615,9 @@ class Container:
                 elif msg[0] == "pid":
                     pid = msg[1]
                     alive.append(pid)
-                    state.update(pid=pid, pid_start=process_start_time(pid))
+                    ns = _pid_namespace(pid)
+                    state.update(pid=pid, pid_start=process_start_time(pid),
+                                 pid_ns=ns if ns != _pid_namespace(os.getpid()) else None)
                     sd.write(state)
                     # Stage 1 exits now. Only then are the limits applied,
                     # so that pids.limit 1 counts the container's pid 1
@@ -5656,7 +5724,7 @@ class Container:
         if status in ("stopped", "creating"):
             raise ContainerError("container not running")
         if all:
-            self.cgroup().kill_all(sig)
+            self._signal_processes(sig)
         try:
             signal_process(self.pid, self._state["pid_start"], sig)
         except ProcessLookupError:
@@ -5667,8 +5735,23 @@ class Container:
             # SIGKILL only; other signals wait for resume.
             self.cgroup().thaw()
 
+    def _signal_processes(self, sig):
+        """`sig` to every process of the container: all of its cgroup when
+        the container made that cgroup. A cgroupsPath may name a cgroup that
+        others use too (or even the host's root): there only the processes
+        in the container's own pid namespace are its own."""
+        cgroup = self.cgroup()
+        if cgroup.owned and self._state.get("pid_ns") is None:
+            cgroup.kill_all(sig)  # frozen meanwhile: no fork escapes it
+            return
+        for pid in self.pids():
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+
     def _kill_all(self, sig):
-        self.cgroup().kill_all(sig)
+        self._signal_processes(sig)
         try:
             signal_process(self.pid, self._state.get("pid_start"), sig)
         except ProcessLookupError:
@@ -5851,8 +5934,18 @@ class Container:
     # -- cgroup operations --------------------------------------------------
 
     def pids(self):
-        """Host pids of every process in the container's cgroup."""
-        return self.cgroup().pids()
+        """Host pids of the container's processes: those of its cgroup in
+        its own pid namespace; with none of its own, every process of a
+        cgroup it made, or in a cgroup it did not make (which others may
+        share) its process alone."""
+        cgroup = self.cgroup()
+        ns = self._state.get("pid_ns")
+        if ns is not None:
+            return [p for p in cgroup.pids() if _pid_namespace(p) == ns]
+        if cgroup.owned:
+            return cgroup.pids()
+        alive = self.pid and process_start_time(self.pid) == self._state.get("pid_start")
+        return [self.pid] if alive else []
 
     def pause(self):
         """runc pause: freeze every process (the cgroup freezer)."""
@@ -6117,7 +6210,7 @@ def features():
         "ociVersionMin": "1.0.0", "ociVersionMax": OCI_VERSION,
         "hooks": list(HOOK_NAMES),
         "mountOptions": sorted(set(MOUNT_FLAGS) | set(MOUNT_PROPAGATION)
-                               | set(MOUNT_RECURSIVE_ATTRS)),
+                               | set(MOUNT_RECURSIVE_ATTRS) | {"tmpcopyup"}),
         "linux": {
             "namespaces": sorted(NAMESPACES),
             "capabilities": list(CAPABILITIES),

@@ -757,6 +757,60 @@ def test_two_containers_below_one_new_parent(rt, tmp_path, cgroot):
             os.rmdir(d)
 
 
+@pytest.mark.parametrize("pid_namespace", [True, False], ids=["pidns", "host-pidns"])
+def test_delete_never_kills_in_a_cgroup_it_did_not_make(rt, tmp_path, cgroot, pid_namespace):
+    """A cgroupsPath naming an existing cgroup (here one with a host process
+    of ours in it): delete --force and kill --all end the container's
+    processes only, never the others in that cgroup."""
+    path = cgroot + "/shared"
+    made, bystander = [], None
+    try:
+        for d in dirs_of(path):
+            os.makedirs(d, exist_ok=True)
+            made.append(d)
+        bystander = subprocess.Popen(["sleep", "60"])
+        for (mountpoint, controllers), d in zip(MOUNTS, dirs_of(path)):
+            if "cpuset" not in controllers:  # (an empty cpuset takes no task)
+                with open(os.path.join(d, "cgroup.procs"), "w") as f:
+                    f.write(str(bystander.pid))
+
+        def edit(c):
+            if not pid_namespace:
+                c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"]
+                                            if n["type"] != "pid"]
+        cid = started(rt, cg_bundle(tmp_path, path, edit=edit))
+        init = rt.state(cid)["pid"]
+        assert sorted(json.loads(rt.ok("ps", "--format", "json", cid).out)) == [init]
+        rt.ok("kill", "--all", cid, "KILL")
+        rt.wait_status(cid, "stopped")
+        assert bystander.poll() is None
+        cid = started(rt, cg_bundle(tmp_path, path, edit=edit, name="again"))
+        rt.ok("delete", "--force", cid)
+        assert bystander.poll() is None, "delete --force killed a process not its own"
+    finally:
+        if bystander is not None:
+            bystander.kill()
+            bystander.wait()
+        for d in reversed(made):
+            kill_cgroup_tree(os.path.dirname(d))
+
+
+@pytest.mark.parametrize("path", ["/", "x/../..", ".."])
+def test_root_or_own_cgroup_refused(rt, tmp_path, path):
+    """The host's root cgroup, or the runtime's own (where a relative path
+    that climbs is clamped), is never a container's."""
+    b = cg_bundle(tmp_path, path)
+    rt.fails("create", "--bundle", b, rt.new_id(), needles=["linux.cgroupsPath"])
+    assert rt.list_ids() == []
+
+
+def test_unified_cannot_move_processes(rt, tmp_path, cgroot):
+    b = cg_bundle(tmp_path, cgroot + "/u", {"unified": {"cgroup.procs": str(os.getpid())}})
+    rt.fails("create", "--bundle", b, rt.new_id(),
+             needles=['linux.resources.unified["cgroup.procs"]'])
+    assert not any(os.path.exists(d) for d in dirs_of(cgroot + "/u"))
+
+
 def test_existing_cgroup_is_joined_and_kept(rt, tmp_path, cgroot):
     """A cgroupsPath that already exists (made by someone else) is used as
     is, and delete leaves the directory it did not make."""

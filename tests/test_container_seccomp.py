@@ -510,46 +510,40 @@ def test_exec_into_a_container_with_notify_rules(rt, tmp_path, agent):
 # architecture are skipped there (arch_prctl on aarch64).
 PROCESS_SYSCALLS = ["execve", "exit_group", "exit", "brk", "mmap", "mprotect",
                     "arch_prctl", "write"]
-# With noNewPrivileges false the filter goes in before the runtime drops the
-# bounding set (prctl), changes the user (setresgid, setresuid; setgroups
-# may fail, there are no groups to set), sets the capabilities (capset) and
-# enters process.cwd (chdir). brownie reads /proc/sys/kernel/cap_last_cap
-# then too, but falls back to its own table when it cannot.
-RUNTIME_SYSCALLS = ["prctl", "setresgid", "setresuid", "capset", "chdir"]
 
 
 @pytest.mark.parametrize("nnp", [True, False], ids=["noNewPrivileges", "privileged"])
 def test_minimal_allow_list_starts(rt, tmp_path, nnp):
-    names = PROCESS_SYSCALLS + ([] if nnp else RUNTIME_SYSCALLS)
-    seccomp = profile("SCMP_ACT_ERRNO", rule(names, "SCMP_ACT_ALLOW"))
+    """The filter is the runtime's last step before execve, with or without
+    noNewPrivileges: the process's own allow list is enough (no prctl,
+    setresuid, capset or chdir for the runtime)."""
+    seccomp = profile("SCMP_ACT_ERRNO", rule(PROCESS_SYSCALLS, "SCMP_ACT_ALLOW"))
     b = seccomp_bundle(tmp_path, seccomp, ["echo", "ok"], nnp=nnp)
     assert rt.output(b) == "ok\n"
     b2 = seccomp_bundle(tmp_path, seccomp, ["true"], nnp=nnp, name="true")
     assert rt.output(b2) == ""
 
 
-def test_without_no_new_privileges_the_runtime_runs_under_the_filter(rt, tmp_path):
-    """The process's own allow list is not enough without noNewPrivileges:
-    the filter is loaded while the runtime still has work to do, and that
-    work fails with the profile's errno, reported by start."""
-    seccomp = profile("SCMP_ACT_ERRNO", rule(PROCESS_SYSCALLS, "SCMP_ACT_ALLOW"))
-    b = seccomp_bundle(tmp_path, seccomp, ["echo", "ok"], nnp=False)
-    cid = rt.create(b)
-    r = rt.cmd("start", cid)
-    assert r.rc != 0, r
-    assert r.err.startswith("brownie: ") and EPERM_TEXT.lower() in r.err, r
-    assert "ok" not in r.out
-    rt.ok("delete", "--force", cid)
+@pytest.mark.parametrize("nnp", [True, False], ids=["noNewPrivileges", "privileged"])
+def test_minimal_allow_list_as_another_user(rt, tmp_path, nnp):
+    """Without noNewPrivileges the runtime keeps CAP_SYS_ADMIN to load the
+    filter after the user switch; execve takes it away again."""
+    seccomp = profile("SCMP_ACT_ERRNO", rule(PROCESS_SYSCALLS + ["openat", "read",
+                                                                 "close", "getuid"],
+                                             "SCMP_ACT_ALLOW"))
+    b = seccomp_bundle(tmp_path, seccomp,
+                       sh("grep -E '^(Uid|CapEff|CapPrm):' /proc/self/status"), nnp=nnp,
+                       edit=lambda c: c["process"].update(user={"uid": 1000, "gid": 1000}))
+    out = rt.output(b)
+    assert "Uid:\t1000\t1000\t1000\t1000" in out, out
+    assert "CapEff:\t0000000000000000" in out and "CapPrm:\t0000000000000000" in out, out
 
 
 @pytest.mark.parametrize("nnp", [True, False], ids=["noNewPrivileges", "privileged"])
-def test_write_denied_too(rt, tmp_path, nnp):
-    """A profile under which the runtime cannot even report its error
-    (write(2) is denied; with noNewPrivileges, execve as well): the process
-    never runs and `run` fails."""
-    names = [n for n in PROCESS_SYSCALLS if n != "write"]
-    if nnp:
-        names = [n for n in names if n != "execve"]
+def test_exec_denied_by_the_profile(rt, tmp_path, nnp):
+    """A profile that denies execve (and write, so that the runtime cannot
+    even report it): the process never runs and `run` fails."""
+    names = [n for n in PROCESS_SYSCALLS if n not in ("write", "execve")]
     seccomp = profile("SCMP_ACT_ERRNO", rule(names, "SCMP_ACT_ALLOW"))
     b = seccomp_bundle(tmp_path, seccomp, ["true"], nnp=nnp)
     r = rt.run(b)

@@ -502,9 +502,10 @@ def test_write_pid_file(tmp_path):
 def test_state_dir(tmp_path):
     root = str(tmp_path / "root")
     sd = brownie.StateDir(root, "c1").make()
+    state = {"id": "c1", "status": "creating", "bundle": "/b", "n": 1}
     try:
-        sd.write({"id": "c1", "n": 1})
-        assert sd.read() == {"id": "c1", "n": 1}
+        sd.write(state)
+        assert sd.read() == state
         with pytest.raises(brownie.ContainerError, match="already exists"):
             brownie.StateDir(root, "c1").make()
     finally:
@@ -512,3 +513,29 @@ def test_state_dir(tmp_path):
     assert os.listdir(root) == []
     with pytest.raises(brownie.ContainerError, match="does not exist"):
         brownie.StateDir(root, "c1").lock()
+
+
+def test_state_dir_of_a_dead_create_is_reused(tmp_path):
+    """A create killed between mkdir and its first write leaves an empty
+    directory, unlocked: it does not keep the id taken."""
+    root = tmp_path / "root"
+    (root / "c1").mkdir(parents=True)
+    sd = brownie.StateDir(str(root), "c1").make()
+    sd.remove()
+    (root / "c2").mkdir()
+    assert brownie.StateDir(str(root), "c2").remove_if_stale()
+    assert os.listdir(str(root)) == []
+
+
+def test_state_dir_of_another_runtime_is_left_alone(tmp_path):
+    """Docker gives runc and brownie one --root: runc's state is refused,
+    never taken for a stale directory and removed."""
+    d = tmp_path / "root" / "runc1"
+    d.mkdir(parents=True)
+    (d / "state.json").write_text('{"id": "runc1", "init_process_pid": 1}')
+    with pytest.raises(brownie.ContainerError, match="not made by brownie"):
+        brownie.StateDir(str(tmp_path / "root"), "runc1").remove_if_stale()
+    with pytest.raises(brownie.ContainerError, match="not made by brownie"):
+        brownie.Container.load("runc1", str(tmp_path / "root"))
+    assert brownie.Container.list(str(tmp_path / "root")) == []
+    assert (d / "state.json").exists()
