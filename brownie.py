@@ -37,6 +37,7 @@ As a library:
 __version__ = "0.1.0"
 OCI_VERSION = "1.3.0"
 
+import errno
 import os
 import struct
 import sys
@@ -128,7 +129,6 @@ MS_NODIRATIME = 0x800
 MS_BIND = 0x1000
 MS_MOVE = 0x2000
 MS_REC = 0x4000
-MS_SILENT = 0x8000
 MS_UNBINDABLE = 0x20000
 MS_PRIVATE = 0x40000
 MS_SLAVE = 0x80000
@@ -137,24 +137,20 @@ MS_RELATIME = 0x200000
 MS_STRICTATIME = 0x1000000
 MS_LAZYTIME = 0x2000000
 MNT_DETACH = 0x2
-MS_PROPAGATION = MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE
 
 _AT_FDCWD = -100
 _AT_RECURSIVE = 0x8000
 
 # prctl(2) options
-PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 PR_SET_KEEPCAPS = 8
 PR_SET_SECCOMP = 22
-PR_CAPBSET_READ = 23
 PR_CAPBSET_DROP = 24
 PR_SET_CHILD_SUBREAPER = 36
 PR_GET_CHILD_SUBREAPER = 37
 PR_SET_NO_NEW_PRIVS = 38
 PR_CAP_AMBIENT = 47
 PR_CAP_AMBIENT_RAISE = 2
-PR_CAP_AMBIENT_CLEAR_ALL = 4
 
 
 
@@ -174,7 +170,7 @@ def syscall(name, *args):
     """syscall(2) by name, for calls a C library may not wrap."""
     nr = _SYSCALL_NR.get(name)
     if nr is None:
-        raise OSError(38, "%s: no syscall number known for %s" % (name, MACHINE))
+        raise OSError(errno.ENOSYS, "%s: no syscall number known for %s" % (name, MACHINE))
     return _check(_libc.syscall(nr, *args), name)
 
 
@@ -1301,7 +1297,7 @@ def pivot_into_rootfs(rootfs, no_pivot, own_mount_ns):
             # read-only.
             pivot_root(".", ".")
         except OSError as e:
-            if e.errno != 22:  # EINVAL: initramfs cannot be pivoted
+            if e.errno != errno.EINVAL:  # initramfs cannot be pivoted
                 raise
         else:
             # "." names the new root to mount(2) but the old root stacked on
@@ -1327,9 +1323,8 @@ def mask_paths(paths):
         except FileNotFoundError:
             pass
         except OSError as e:
-            if e.errno != 2:
-                raise BrownieError("linux.maskedPaths: cannot mask %s: %s"
-                                   % (path, strerror(e))) from None
+            raise BrownieError("linux.maskedPaths: cannot mask %s: %s"
+                               % (path, strerror(e))) from None
 
 
 def make_paths_readonly(paths):
@@ -1339,7 +1334,7 @@ def make_paths_readonly(paths):
             _bind(path, path, MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID |
                   MS_NODEV | MS_NOEXEC)
         except OSError as e:
-            if e.errno != 2:
+            if e.errno != errno.ENOENT:
                 raise BrownieError("linux.readonlyPaths: cannot make %s read-only:"
                                    " %s" % (path, strerror(e))) from None
 
@@ -1379,7 +1374,7 @@ def create_device(rootfs, path, kind, major, minor, mode, uid, gid, in_userns):
                  "p": stat.S_IFIFO}[kind]
     try:
         if in_userns:
-            raise PermissionError(1, "mknod is not allowed in a user namespace")
+            raise PermissionError(errno.EPERM, "mknod is not allowed in a user namespace")
         os.mknod(target, type_bits | (mode & 0o7777), os.makedev(major, minor))
         os.chmod(target, mode & 0o7777)  # mknod's mode is cut by the umask
         os.chown(target, uid, gid)
@@ -1430,8 +1425,11 @@ def apply_rlimits(rlimits):
                                      unlimited if hard >= 1 << 63 else hard))
         except (OSError, ValueError) as e:
             name = [k for k, v in RLIMITS.items() if v == res][0]
+            why = strerror(e) if isinstance(e, OSError) else str(e)
+            if getattr(e, "errno", None) == errno.EPERM:
+                why += " (raising a hard limit needs CAP_SYS_RESOURCE)"
             raise BrownieError("process.rlimits: cannot set %s to %d/%d: %s"
-                               % (name, soft, hard, e)) from None
+                               % (name, soft, hard, why)) from None
 
 
 def set_oom_score_adj(value):
@@ -1445,7 +1443,7 @@ def set_oom_score_adj(value):
         except OSError as e:
             raise BrownieError("process.oomScoreAdj: cannot set %d: %s%s" % (
                 value, strerror(e), " (lowering it needs CAP_SYS_RESOURCE)"
-                if e.errno in (1, 13) else "")) from None
+                if e.errno in (errno.EPERM, errno.EACCES) else "")) from None
 
 
 def set_io_priority(value):
@@ -1814,9 +1812,6 @@ SECCOMP_RET_TRACE = 0x7ff00000
 SECCOMP_RET_LOG = 0x7ffc0000
 SECCOMP_RET_ALLOW = 0x7fff0000
 
-_EPERM = 1
-_EFAULT = 14
-_ENOSYS = 38
 _X32_SYSCALL_BIT = 0x40000000
 _AUDIT_ARCH_X86_64 = 0xC000003E
 _BPF_MAXINSNS = 4096             # the kernel's limit for one filter
@@ -1926,7 +1921,7 @@ def _seccomp_flag_supported(bit):
     try:
         syscall("seccomp", SECCOMP_SET_MODE_FILTER, bit, None)
     except OSError as e:
-        return e.errno == _EFAULT
+        return e.errno == errno.EFAULT
     return True
 
 
@@ -1951,7 +1946,7 @@ def compile_seccomp(seccomp, field="linux.seccomp", machine=None):
 
     refuses = default_ret & 0xffff0000 not in (
         SECCOMP_RET_ALLOW, SECCOMP_RET_LOG, SECCOMP_RET_TRACE)
-    if not refuses or default_ret == SECCOMP_RET_ERRNO | _ENOSYS:
+    if not refuses or default_ret == SECCOMP_RET_ERRNO | errno.ENOSYS:
         highest = {}  # no ENOSYS for unknown syscalls
     program = _seccomp_program(abis, rules, highest, default_ret)
     if len(program) // 8 > _BPF_MAXINSNS:
@@ -1979,7 +1974,7 @@ def _seccomp_return(obj, action_key, errno_key, field):
         raise ConfigError(field + "." + action_key, 'unknown action "%s"' % (action,))
     ret, takes_errno = _SECCOMP_ACTIONS[action]
     if obj.get(errno_key) is None:
-        return ret | _EPERM if takes_errno else ret
+        return ret | errno.EPERM if takes_errno else ret
     if not takes_errno:
         raise ConfigError(field + "." + errno_key, "%s takes no errno; only "
                           "SCMP_ACT_ERRNO and SCMP_ACT_TRACE do" % action)
@@ -2251,7 +2246,7 @@ def _seccomp_abi_code(asm, abi, lowest_nr, rules, highest, default_ret):
     column = _SECCOMP_ABIS[abi][0]
     targets, checks, above = {}, [], None
     if abi in highest:
-        enosys = asm.ret(SECCOMP_RET_ERRNO | _ENOSYS)
+        enosys = asm.ret(SECCOMP_RET_ERRNO | errno.ENOSYS)
         above = (highest[abi] + 1, enosys)
         if abi == "SCMP_ARCH_S390X":
             targets[0] = enosys  # where s390x sends numbers it does not know
@@ -2369,7 +2364,7 @@ def install_seccomp(compiled):
     try:
         fd = syscall("seccomp", SECCOMP_SET_MODE_FILTER, flags, fprog)
     except OSError as e:
-        if e.errno != _ENOSYS or flags:
+        if e.errno != errno.ENOSYS or flags:
             raise OSError(e.errno, "seccomp: cannot load the filter (%d instructions, "
                           "flags %#x): %s" % (len(program) // 8, flags, strerror(e)))
         prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog))
@@ -2405,28 +2400,57 @@ def send_seccomp_listener(notify_fd, listener_path, metadata, state, pid=None):
 
 def disassemble_seccomp(program):
     """A listing of a compiled filter, one instruction a line with its index,
-    jump targets as indexes (for the seccomp-dump command)."""
+    jump targets as indexes, and notes: the word an `ld` loads, the
+    architecture or syscall a comparison is against (for seccomp-dump)."""
     arches = {}
     for abi, spec in _SECCOMP_ABIS.items():
         arches.setdefault(spec[1], []).append(abi[len("SCMP_ARCH_"):])
+    by_number = {column: {nr: name for name, nr in table.items()}
+                 for column, table in _syscall_tables()[0].items()}
+
+    def syscall_name(audit_arch, nr):
+        if nr == _X32_SYSCALL_BIT and audit_arch == _AUDIT_ARCH_X86_64:
+            return "x32 from here"
+        for column, arch, bit, _, _ in _SECCOMP_ABIS.values():
+            if arch == audit_arch and bool(nr & _X32_SYSCALL_BIT) == bool(bit):
+                return by_number[column].get(nr & ~bit, "")
+        return ""
     branches = {_BPF_JEQ_K: "jeq", _BPF_JGT_K: "jgt", _BPF_JGE_K: "jge", _BPF_JSET_K: "jset"}
-    lines, loaded = [], None
+    # What each instruction sees: (offset of the word last loaded, the
+    # architecture tested equal), carried along the jumps (all forward);
+    # None where paths that meet there disagree.
+    seen = {0: (None, None)}
+
+    def reach(target, state):
+        old = seen.setdefault(target, state)
+        seen[target] = tuple(a if a == b else None for a, b in zip(old, state))
+    lines = []
     for pc, (op, jt, jf, k) in enumerate(struct.iter_unpack("=HBBI", program)):
+        loaded, arch = seen.get(pc, (None, None))
         note = ""
         constant = "#%d" % k if k < 0x10000 else "#0x%x" % k
         if op == _BPF_LD_W_ABS:
-            loaded = k
             text = "ld [%d]" % k
             note = ({0: "nr", 4: "arch", 8: "ip", 12: "ip+4"}.get(k) or
                     "args[%d]%s" % ((k - 16) // 8, "+4" if k % 8 else ""))
+            reach(pc + 1, (k, arch))
         elif op == _BPF_AND_K:
             text = "and #0x%x" % k
+            reach(pc + 1, (loaded, arch))
         elif op == _BPF_JA:
             text = "ja %d" % (pc + 1 + k)
+            reach(pc + 1 + k, (loaded, arch))
         elif op in branches:
             text = "%s %s jt %d jf %d" % (branches[op], constant, pc + 1 + jt, pc + 1 + jf)
+            taken = (loaded, arch)
             if loaded == 4 and k in arches:
                 note = "/".join(arches[k])
+                if op == _BPF_JEQ_K:
+                    taken = (loaded, k)
+            elif loaded == 0 and arch is not None:
+                note = syscall_name(arch, k)
+            reach(pc + 1 + jt, taken)
+            reach(pc + 1 + jf, (loaded, arch))
         elif op == _BPF_RET_K:
             action, data = k & 0xFFFF0000, k & 0xFFFF
             text = "ret " + _SECCOMP_RET_NAMES.get(action, "#0x%08x" % k)
@@ -2993,7 +3017,6 @@ writev                         20  146  516   66    146   66  146  146   66
 
 CGROUP_ROOT = "/sys/fs/cgroup"
 
-_EINVAL, _ENOENT, _EBUSY, _ESRCH, _ENOTSUP, _ENOTEMPTY = 22, 2, 16, 3, 95, 39
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 _UINT64 = (0, (1 << 64) - 1)
 _UINT32 = (0, (1 << 32) - 1)
@@ -3129,6 +3152,11 @@ def _systemd_cgroup_path(cgroups_path, container_id):
         unit = "%s-%s.scope" % (prefix, name) if prefix else name + ".scope"
     slice_path = _expand_slice(parent or "system.slice")
     return slice_path.rstrip("/") + "/" + unit
+
+
+def _pure_v2(hierarchies):
+    """No v1 hierarchy with controllers (a named one, systemd's, is no matter)."""
+    return not any(h["version"] == 1 and not _named_only(h) for h in hierarchies)
 
 
 def _own_cgroups(proc_cgroup="/proc/self/cgroup"):
@@ -3424,7 +3452,7 @@ def _map_memory_v1(res, f):
     elif limit == -1:
         # Unlimited memory with swap unset means unlimited swap too (runc),
         # where the kernel does swap accounting at all.
-        out.append(_w("memory.memsw.limit_in_bytes", -1, f + ".limit", tolerate=(_ENOENT,)))
+        out.append(_w("memory.memsw.limit_in_bytes", -1, f + ".limit", tolerate=(errno.ENOENT,)))
     if mem.get("reservation"):
         out.append(_w("memory.soft_limit_in_bytes", mem["reservation"], f + ".reservation"))
     if mem.get("disableOOMKiller") is not None:
@@ -3434,7 +3462,7 @@ def _map_memory_v1(res, f):
     if mem.get("useHierarchy") is not None:
         # Since Linux 5.16 use_hierarchy is always 1 and writing 0 is EINVAL.
         out.append(_w("memory.use_hierarchy", int(mem["useHierarchy"]), f + ".useHierarchy",
-                      tolerate=(_EINVAL,),
+                      tolerate=(errno.EINVAL,),
                       note=f + ".useHierarchy: ignored, this kernel always uses hierarchical accounting"))
     return out
 
@@ -3455,7 +3483,7 @@ def _map_memory_v2(res, f):
             # Without swap accounting there is no memory.swap.max; that is
             # fine when asking for "no swap" or "unlimited swap".
             out.append(_w("memory.swap.max", value, f + ".swap",
-                          tolerate=(_ENOENT,) if value in ("max", "0") else ()))
+                          tolerate=(errno.ENOENT,) if value in ("max", "0") else ()))
         if limit:
             out.append(_w("memory.max", _v2_number(limit), f + ".limit"))
         if reservation:
@@ -3483,7 +3511,7 @@ def _map_cpu_v1(res, f):
         value = cpu.get(key)
         if key in ("burst", "idle") and value is not None:
             out.append(_w(filename, value, "%s.%s" % (f, key),
-                          tolerate=(_ENOENT,) if key == "burst" else ()))
+                          tolerate=(errno.ENOENT,) if key == "burst" else ()))
         elif value:
             out.append(_w(filename, value, "%s.%s" % (f, key)))
     return out
@@ -3580,7 +3608,7 @@ def _hugetlb_mapper(suffix):
             out.append(_w(prefix + suffix, limit["limit"], lf))
             # Reservation accounting (Linux 5.7+) is the stronger limit;
             # older kernels only have the page-fault one.
-            out.append(_w(prefix + ".rsvd" + suffix, limit["limit"], lf, tolerate=(_ENOENT,)))
+            out.append(_w(prefix + ".rsvd" + suffix, limit["limit"], lf, tolerate=(errno.ENOENT,)))
         return out
     return map_hugetlb
 
@@ -3853,7 +3881,7 @@ def _bpf_load_device_program(insns):
     try:
         return load(0)
     except OSError as e:
-        if e.errno == 1:  # EPERM: before Linux 5.11 BPF memory counts against RLIMIT_MEMLOCK
+        if e.errno == errno.EPERM:  # before Linux 5.11 BPF memory counts against RLIMIT_MEMLOCK
             import resource
             try:
                 resource.setrlimit(resource.RLIMIT_MEMLOCK, (resource.RLIM_INFINITY,) * 2)
@@ -3893,7 +3921,7 @@ def attach_device_filter(cgroup_dir, rules, field="linux.resources.devices"):
             try:
                 old_fd, _ = _bpf(_BPF_PROG_GET_FD_BY_ID, struct.pack("=III", prog_id, 0, 0))
             except OSError as e:
-                if e.errno == _ENOENT:
+                if e.errno == errno.ENOENT:
                     continue
                 raise
             try:
@@ -3909,67 +3937,6 @@ def attach_device_filter(cgroup_dir, rules, field="linux.resources.devices"):
         os.close(dir_fd)
 
 
-# ------------------------------------------------------------- update flags
-
-def _parse_ram(text, flag):
-    # go-units RAMInBytes: "512m", "1.5g", "100", "2GiB"; binary multiples.
-    s = str(text).strip()
-    if s == "-1":
-        return -1
-    low = s.lower()
-    for suffix in ("ib", "b"):
-        if low.endswith(suffix) and len(low) > len(suffix):
-            low = low[:-len(suffix)]
-            break
-    scale = 1
-    if low and low[-1] in "kmgtp":
-        scale = 1024 ** ("kmgtp".index(low[-1]) + 1)
-        low = low[:-1]
-    try:
-        number = float(low.strip()) if "." in low else int(low.strip())
-    except ValueError:
-        number = -1
-    if number < 0:
-        raise BrownieError('invalid value for --%s: "%s"' % (flag, text))
-    return int(number * scale)
-
-
-def _parse_int(text, flag, bounds):
-    try:
-        value = int(str(text).strip())
-    except ValueError:
-        value = None
-    if value is None or not bounds[0] <= value <= bounds[1]:
-        raise BrownieError('invalid value for --%s: "%s"' % (flag, text))
-    return value
-
-
-def resources_from_update_flags(memory=None, memory_swap=None, cpu_shares=None,
-                                cpu_quota=None, cpu_period=None, cpuset_cpus=None,
-                                cpuset_mems=None, pids_limit=None, blkio_weight=None,
-                                memory_reservation=None):
-    """The LinuxResources that `runc update`'s flags ask for; only the flags
-    given (not None) appear. Sizes take k/m/g/t/p suffixes (binary)."""
-    res = {}
-    mem = {key: _parse_ram(value, flag) for key, value, flag in (
-        ("limit", memory, "memory"), ("swap", memory_swap, "memory-swap"),
-        ("reservation", memory_reservation, "memory-reservation")) if value not in (None, "")}
-    if mem:
-        res["memory"] = mem
-    cpu = {key: _parse_int(value, flag, bounds) for key, value, flag, bounds in (
-        ("shares", cpu_shares, "cpu-share", _UINT64), ("quota", cpu_quota, "cpu-quota", _INT64),
-        ("period", cpu_period, "cpu-period", _UINT64)) if value not in (None, "")}
-    cpu.update({key: str(value) for key, value in (("cpus", cpuset_cpus), ("mems", cpuset_mems))
-                if value not in (None, "")})
-    if cpu:
-        res["cpu"] = cpu
-    if pids_limit not in (None, ""):
-        res["pids"] = {"limit": _parse_int(pids_limit, "pids-limit", _INT64)}
-    if blkio_weight not in (None, "", 0, "0"):
-        res["blockIO"] = {"weight": _parse_int(blkio_weight, "blkio-weight", _UINT16)}
-    return res
-
-
 def merge_resources(base, update):
     """`update` laid over `base` (both LinuxResources), objects merged key by
     key, anything else replaced: what `update` needs so that the v2
@@ -3982,6 +3949,26 @@ def merge_resources(base, update):
         else:
             merged[key] = value
     return merged
+
+
+def cgroup_owner(plan):
+    """config-linux.md "Cgroup ownership": the host uid:gid of the process's
+    user, to whom the container's cgroup is given when it has a user and a
+    cgroup namespace of its own and mounts the cgroupfs read-write (and the
+    host has cgroup v2 only); else None."""
+    new = {kind for kind, path in plan["namespaces"] if path is None}
+    proc = plan["process"]
+    if not {"user", "cgroup"} <= new or proc is None or not any(
+            m["type"] == "cgroup" and not m["flags"] & MS_RDONLY for m in plan["mounts"]):
+        return None
+
+    def on_host(id_, mappings):
+        for inside, outside, size in mappings:
+            if inside <= id_ < inside + size:
+                return outside + id_ - inside
+        return None
+    uid, gid = on_host(proc["uid"], plan["uid_map"]), on_host(proc["gid"], plan["gid_map"])
+    return None if uid is None or gid is None else (uid, gid)
 
 
 # ----------------------------------------------------------------- the cgroup
@@ -4023,7 +4010,7 @@ class Cgroup:
         layout = cgroup_layout() if layout is None else layout
         if not layout:
             raise BrownieError("no cgroup hierarchy is mounted on this host")
-        pure_v2 = not any(h["version"] == 1 and not _named_only(h) for h in layout)
+        pure_v2 = _pure_v2(layout)
         own = _own_cgroups(proc_cgroup)
         hierarchies = []
         for h in layout:
@@ -4064,10 +4051,6 @@ class Cgroup:
         """{hierarchy name: the container's cgroup directory in it}."""
         return {h["name"]: h["dir"] for h in self.hierarchies}
 
-    def cgroup_mount_sources(self):
-        """[(name under /sys/fs/cgroup in the container, host directory)], one
-        per hierarchy, for bind-mounting a `cgroup` mount (as runc on v1)."""
-        return [(h["name"], h["dir"]) for h in self.hierarchies]
 
     def _v1_dir(self, controller):
         for h in self.hierarchies:
@@ -4083,7 +4066,7 @@ class Cgroup:
 
     @property
     def pure_v2(self):
-        return not any(h["version"] == 1 and not _named_only(h) for h in self.hierarchies)
+        return _pure_v2(self.hierarchies)
 
     @property
     def owned(self):
@@ -4143,7 +4126,7 @@ class Cgroup:
                     break
                 except OSError as e:
                     # EINVAL: the task is still being forked (TASK_NEW).
-                    if e.errno == _EINVAL and attempt < 4:
+                    if e.errno == errno.EINVAL and attempt < 4:
                         time.sleep(0.03)
                         continue
                     raise BrownieError("cannot add process %d to cgroup %s: %s"
@@ -4175,7 +4158,7 @@ class Cgroup:
             except FileNotFoundError:
                 pass
             except OSError as e:
-                if directory in own or e.errno not in (_EBUSY, _ENOTEMPTY):
+                if directory in own or e.errno not in (errno.EBUSY, errno.ENOTEMPTY):
                     failed.append("%s (%s)" % (directory, strerror(e)))
         self.created = [d for d in self.created if os.path.isdir(d)]
         if failed:
@@ -4215,8 +4198,6 @@ class Cgroup:
                 raise BrownieError("cannot delegate cgroup: chown %s: %s" % (path, strerror(e)))
 
     # -- resources
-
-    validate_resources = staticmethod(validate_resources)
 
     def apply(self, resources, field="linux.resources", extra_devices=()):
         """Write linux.resources into the cgroup: for each controller, its v1
@@ -4323,7 +4304,7 @@ class Cgroup:
         retry = []
         for directory, w in writes:
             err = _try_write(directory, w)
-            if err == _EINVAL and len(writes) > 1:
+            if err == errno.EINVAL and len(writes) > 1:
                 retry.append((directory, w))
             elif err:
                 self._write_failed(directory, w, err)
@@ -4497,7 +4478,7 @@ def _try_write(directory, w):
         _write_file(os.path.join(directory, w.filename), w.value)
         return 0
     except OSError as e:
-        if e.errno == _ENOENT and w.fallback is not None:
+        if e.errno == errno.ENOENT and w.fallback is not None:
             return _try_write(directory, w.fallback)
         return e.errno
 
@@ -4533,7 +4514,7 @@ def _remove_cgroup_tree(directory):
         except FileNotFoundError:
             return
         except OSError as e:
-            if e.errno != _EBUSY or delay > 1:
+            if e.errno != errno.EBUSY or delay > 1:
                 raise
             time.sleep(delay)
             delay *= 2
@@ -4546,7 +4527,7 @@ def _read_procs(directory):
         except FileNotFoundError:
             return []
         except OSError as e:
-            if e.errno != _ENOTSUP:  # a threaded v2 cgroup lists threads only
+            if e.errno != errno.ENOTSUP:  # a threaded v2 cgroup lists threads only
                 raise
     return []
 
@@ -4699,7 +4680,7 @@ def _cpu_stats(cpuacct_dir, cpu_dir, v2_dir):
     throttling = {"periods": 0, "throttledPeriods": 0, "throttledTime": 0}
     if cpuacct_dir:
         # cpuacct.stat counts USER_HZ ticks, 100 a second on Linux.
-        ticks = {k: _to_uint(v) for k, v in _keyed(_safe_read(cpuacct_dir, "cpuacct.stat")).items()}
+        ticks = _keyed_stat(cpuacct_dir, "cpuacct.stat")
         usage.update(total=_uint_file(cpuacct_dir, "cpuacct.usage"),
                      percpu=_uint_list(cpuacct_dir, "cpuacct.usage_percpu"),
                      user=ticks.get("user", 0) * 10 ** 7, kernel=ticks.get("system", 0) * 10 ** 7)
@@ -4707,12 +4688,12 @@ def _cpu_stats(cpuacct_dir, cpu_dir, v2_dir):
         usage["percpu_user"] = [int(r[1]) for r in rows if len(r) == 3]
         usage["percpu_kernel"] = [int(r[2]) for r in rows if len(r) == 3]
     if cpu_dir:
-        stat = {k: _to_uint(v) for k, v in _keyed(_safe_read(cpu_dir, "cpu.stat")).items()}
+        stat = _keyed_stat(cpu_dir, "cpu.stat")
         throttling.update(periods=stat.get("nr_periods", 0),
                           throttledPeriods=stat.get("nr_throttled", 0),
                           throttledTime=stat.get("throttled_time", 0))
     if v2_dir and not cpuacct_dir:
-        stat = {k: _to_uint(v) for k, v in _keyed(_safe_read(v2_dir, "cpu.stat")).items()}
+        stat = _keyed_stat(v2_dir, "cpu.stat")
         usage.update(total=stat.get("usage_usec", 0) * 1000, user=stat.get("user_usec", 0) * 1000,
                      kernel=stat.get("system_usec", 0) * 1000)
         if not cpu_dir:
@@ -4729,12 +4710,17 @@ def _safe_read(directory, name):
         return ""
 
 
+def _keyed_stat(directory, name):
+    """A "key value" stats file as {key: int}; {} where it is missing."""
+    return {k: _to_uint(v) for k, v in _keyed(_safe_read(directory, name)).items()}
+
+
 def _memory_stats(v1_dir, v2_dir):
     empty = _memory_entry()
     out = {"cache": 0, "usage": empty, "swap": dict(empty), "kernel": dict(empty),
            "kernelTCP": dict(empty), "raw": {}}
     if v1_dir:
-        raw = {k: _to_uint(v) for k, v in _keyed(_safe_read(v1_dir, "memory.stat")).items()}
+        raw = _keyed_stat(v1_dir, "memory.stat")
 
         def entry(prefix):
             return _memory_entry(*(_uint_file(v1_dir, prefix + suffix) for suffix in
@@ -4743,7 +4729,7 @@ def _memory_stats(v1_dir, v2_dir):
                    swap=entry("memory.memsw"), kernel=entry("memory.kmem"),
                    kernelTCP=entry("memory.kmem.tcp"))
     elif v2_dir:
-        raw = {k: _to_uint(v) for k, v in _keyed(_safe_read(v2_dir, "memory.stat")).items()}
+        raw = _keyed_stat(v2_dir, "memory.stat")
         usage = _memory_entry(_uint_file(v2_dir, "memory.max"), _uint_file(v2_dir, "memory.current"),
                               _uint_file(v2_dir, "memory.peak"))
         # v1 reports swap as memory+swap; so does runc on v2.
@@ -4846,7 +4832,7 @@ def _hugetlb_stats(v1_dir, v2_dir):
                          "failcnt": _uint_file(v1_dir, rsvd + ".failcnt")}
         elif v2_dir and os.path.exists(os.path.join(v2_dir, prefix + ".current")):
             rsvd = prefix + ".rsvd" if os.path.exists(os.path.join(v2_dir, prefix + ".rsvd.current")) else prefix
-            events = {k: _to_uint(v) for k, v in _keyed(_safe_read(v2_dir, prefix + ".events")).items()}
+            events = _keyed_stat(v2_dir, prefix + ".events")
             out[size] = {"usage": _uint_file(v2_dir, rsvd + ".current"), "max": 0,
                          "failcnt": events.get("max", 0)}
     return out
@@ -5090,6 +5076,10 @@ def container_init_stage2(plan, new, rfd, wfd, start_fd, console_fd):
     if proc is not None:
         enter_cwd(proc["cwd"])
         exe = find_executable(proc["args"][0], proc["env"])
+        # rlimits now, so that one the kernel refuses fails create (as with
+        # runc), not start; the process inherits them.
+        apply_rlimits(proc["rlimits"])
+        proc = dict(proc, rlimits=())
     # Until `start`, a signal with no handler would be ignored by a pid 1;
     # runc's init dies of SIGTERM and friends, and so does ours.
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT,
@@ -5252,8 +5242,8 @@ def exec_process(proc, exe, seccomp, preserve_fds, notify_sock=None):
 BROWNIE_PATH = os.path.abspath(__file__)
 # How the init is started: the running interpreter (/proc/self/exe, never
 # a lookup on PATH) importing this file, as the shell lines at its top do.
-BOOT = ("import sys, os; sys.path.insert(0, os.path.dirname(sys.argv[1])); "
-        "import brownie; brownie.main(sys.argv[2:])")
+BOOT = ("import sys, os; sys.path.insert(0, os.path.dirname(os.path.realpath(sys.argv[1]))); "
+        "import brownie; brownie.main(sys.argv[2:])")  # (line 2's, word for word)
 
 
 def connect_console_socket(console_socket):
@@ -5302,11 +5292,11 @@ def signal_process(pid, start_time, sig):
     """Signal the process `pid` only if it is still the one that started at
     `start_time` (a pidfd pins it, so a recycled pid is never hit)."""
     if not pid or start_time is None:
-        raise ProcessLookupError(3, "No such process")
+        raise ProcessLookupError(errno.ESRCH, "No such process")
     pidfd = _pidfd_open(pid)
     try:
         if process_start_time(pid) != start_time:
-            raise ProcessLookupError(3, "No such process")
+            raise ProcessLookupError(errno.ESRCH, "No such process")
         if pidfd is None:
             os.kill(pid, sig)
         elif hasattr(signal, "pidfd_send_signal"):
@@ -5520,7 +5510,7 @@ class Container:
         linux = config.get("linux") or {}
         plan["seccomp"] = compile_seccomp(linux.get("seccomp"))
         resources = linux.get("resources") or {}
-        Cgroup.validate_resources(resources)
+        validate_resources(resources)  # before anything is made
         cgroup = Cgroup.for_container(container_id, linux.get("cgroupsPath"),
                                       systemd_cgroup)
         for w in cgroup.warnings:
@@ -5571,7 +5561,9 @@ class Container:
             sd.write(state)
         cgroup.create(record_cgroup)
         record_cgroup()
-        plan["cgroup_sources"] = cgroup.cgroup_mount_sources()
+        # A `cgroup` mount bind-mounts these (name under /sys/fs/cgroup in
+        # the container, host directory), as runc does on v1.
+        plan["cgroup_sources"] = list(cgroup.paths.items())
         # The start socket, bound through /proc/self/fd so that a long --root
         # does not hit the 108-byte limit of a socket path.
         listener = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
@@ -5659,6 +5651,10 @@ class Container:
             if kind != "p"])
         for w in cgroup.warnings[seen:]:
             warn(w)
+        owner = cgroup_owner(plan)
+        if owner is not None and cgroup.pure_v2:
+            cgroup.delegate(*owner)
+
 
     # -- start, kill, wait ------------------------------------------------
 
@@ -5914,20 +5910,24 @@ class Container:
 
     def _destroy(self, sd, quiet=False):
         """Kill whatever is left, remove the cgroups, the mounts a container
-        without a mount namespace left on the host, and the state."""
+        without a mount namespace left on the host, and the state. If that
+        fails the state stays, so that delete can be tried again (quiet: a
+        failed create, whose error is the one to report, removes it)."""
         try:
             if self._live_status() != "stopped" or self._state["status"] == "creating":
                 self._kill_all(signal.SIGKILL)
             self.cgroup().destroy()
             if self._state.get("shares_host_mounts"):
                 unmount_below(self._state["rootfs"])
+        except Exception:
+            if not quiet:
+                sd.unlock()
+                raise
+        try:
             if self._state["status"] != "creating":
                 run_hooks(self._state["hooks"], ("poststop",),
                           spec_state(self._state, "stopped"),
                           on_error=lambda e: warn(str(e)))
-        except Exception:
-            if not quiet:
-                raise
         finally:
             sd.remove()
 
@@ -5949,21 +5949,18 @@ class Container:
 
     def pause(self):
         """runc pause: freeze every process (the cgroup freezer)."""
-        sd = self._locked()
-        try:
-            if self._live_status() != "running":
-                raise ContainerError("container not running")
-            self.cgroup().freeze()
-        finally:
-            sd.unlock()
+        self._freezer("running", "container not running", Cgroup.freeze)
 
     def resume(self):
         """runc resume: thaw a paused container."""
+        self._freezer("paused", "container not paused", Cgroup.thaw)
+
+    def _freezer(self, needed, refusal, action):
         sd = self._locked()
         try:
-            if self._live_status() != "paused":
-                raise ContainerError("container not paused")
-            self.cgroup().thaw()
+            if self._live_status() != needed:
+                raise ContainerError(refusal)
+            action(self.cgroup())
         finally:
             sd.unlock()
 
@@ -5975,7 +5972,6 @@ class Container:
             if self._live_status() == "stopped":
                 raise ContainerError("container not running")
             merged = merge_resources(self._state.get("resources") or {}, resources)
-            Cgroup.validate_resources(merged)
             cgroup = self.cgroup()
             cgroup.apply(merged)
             for w in cgroup.warnings:
@@ -6339,7 +6335,8 @@ def build_parser(only=None):
     cmd("features", "print the features of this runtime as JSON", with_id=False)
     sp = cmd("ps", "list the processes of a container")
     sp.add_argument("--format", "-f", choices=("table", "json"), default="table")
-    sp.add_argument("ps_args", nargs="*", help="options for ps(1)")
+    # runc's spelling: ps ID -o pid,comm (everything after the id is ps's)
+    sp.add_argument("ps_args", nargs=argparse.REMAINDER, help="options for ps(1)")
     sp = cmd("exec", "run one more process in a container")
     sp.add_argument("argv", nargs=argparse.REMAINDER, metavar="COMMAND ...")
     sp.add_argument("--process", "-p", help="process.json to run (- for stdin)")
@@ -6361,10 +6358,9 @@ def build_parser(only=None):
     sp = cmd("update", "change the resources of a running container")
     sp.add_argument("--resources", "-r", metavar="FILE",
                     help="LinuxResources JSON (- for stdin)")
-    for flag in ("memory", "memory-swap", "memory-reservation", "cpu-shares",
-                 "cpu-quota", "cpu-period", "cpuset-cpus", "cpuset-mems",
-                 "pids-limit", "blkio-weight"):
-        sp.add_argument("--" + flag)
+    for flag in UPDATE_FLAGS:
+        names = ["--" + flag] + (["--cpu-shares"] if flag == "cpu-share" else [])
+        sp.add_argument(*names)
     sp = cmd("events", "print statistics and OOM events as JSON")
     sp.add_argument("--stats", action="store_true", help="once, then exit")
     sp.add_argument("--interval", default="5s", help="between stats (5s)")
@@ -6544,12 +6540,88 @@ def cmd_exec(args, opts):
     return 0 if args.detach else result
 
 
+def _parse_ram(text, flag):
+    # go-units RAMInBytes: "512m", "1.5g", "100", "2GiB"; binary multiples.
+    s = str(text).strip()
+    if s == "-1":
+        return -1
+    low = s.lower()
+    for suffix in ("ib", "b"):
+        if low.endswith(suffix) and len(low) > len(suffix):
+            low = low[:-len(suffix)]
+            break
+    scale = 1
+    if low and low[-1] in "kmgtp":
+        scale = 1024 ** ("kmgtp".index(low[-1]) + 1)
+        low = low[:-1]
+    try:
+        number = float(low.strip()) if "." in low else int(low.strip())
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise BrownieError('invalid value for --%s: "%s"' % (flag, text))
+    return int(number * scale)
+
+
+def _parse_int(text, flag, bounds):
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        value = None
+    if value is None or not bounds[0] <= value <= bounds[1]:
+        raise BrownieError('invalid value for --%s: "%s"' % (flag, text))
+    return value
+
+
+def resources_from_update_flags(memory=None, memory_swap=None, cpu_shares=None,
+                                cpu_quota=None, cpu_period=None, cpuset_cpus=None,
+                                cpuset_mems=None, pids_limit=None, blkio_weight=None,
+                                memory_reservation=None, cpu_rt_period=None,
+                                cpu_rt_runtime=None, kernel_memory=None,
+                                kernel_memory_tcp=None, l3_cache_schema=None,
+                                mem_bw_schema=None):
+    """The LinuxResources that `runc update`'s flags ask for; only the flags
+    given (not None) appear. Sizes take k/m/g/t/p suffixes (binary)."""
+    if l3_cache_schema or mem_bw_schema:
+        raise BrownieError("--l3-cache-schema, --mem-bw-schema: Intel RDT is "
+                           "not implemented by brownie")
+    res = {}
+    mem = {key: _parse_ram(value, flag) for key, value, flag in (
+        ("limit", memory, "memory"), ("swap", memory_swap, "memory-swap"),
+        ("reservation", memory_reservation, "memory-reservation"),
+        ("kernel", kernel_memory, "kernel-memory"),
+        ("kernelTCP", kernel_memory_tcp, "kernel-memory-tcp")) if value not in (None, "")}
+    if mem:
+        res["memory"] = mem
+    cpu = {key: _parse_int(value, flag, bounds) for key, value, flag, bounds in (
+        ("shares", cpu_shares, "cpu-share", _UINT64), ("quota", cpu_quota, "cpu-quota", _INT64),
+        ("period", cpu_period, "cpu-period", _UINT64),
+        ("realtimePeriod", cpu_rt_period, "cpu-rt-period", _UINT64),
+        ("realtimeRuntime", cpu_rt_runtime, "cpu-rt-runtime", _INT64))
+        if value not in (None, "")}
+    cpu.update({key: str(value) for key, value in (("cpus", cpuset_cpus), ("mems", cpuset_mems))
+                if value not in (None, "")})
+    if cpu:
+        res["cpu"] = cpu
+    if pids_limit not in (None, ""):
+        res["pids"] = {"limit": _parse_int(pids_limit, "pids-limit", _INT64)}
+    if blkio_weight not in (None, "", 0, "0"):
+        res["blockIO"] = {"weight": _parse_int(blkio_weight, "blkio-weight", _UINT16)}
+    return res
+
+
+UPDATE_FLAGS = ("memory", "memory-swap", "memory-reservation", "cpu-share",
+                "cpu-quota", "cpu-period", "cpu-rt-period", "cpu-rt-runtime",
+                "cpuset-cpus", "cpuset-mems", "pids-limit", "blkio-weight",
+                "kernel-memory", "kernel-memory-tcp", "l3-cache-schema",
+                "mem-bw-schema")
+
+
 def cmd_update(args, opts):
     c = Container.load(args.id, opts.root)
-    flags = {k: getattr(args, k) for k in (
-        "memory", "memory_swap", "memory_reservation", "cpu_shares",
-        "cpu_quota", "cpu_period", "cpuset_cpus", "cpuset_mems",
-        "pids_limit", "blkio_weight")}
+    flags = {f.replace("-", "_"): getattr(args, f.replace("-", "_"))
+             for f in UPDATE_FLAGS}
+    flags["cpu_shares"] = flags.pop("cpu_share")
     resources = resources_from_update_flags(**flags)
     if args.resources:
         path = "/dev/stdin" if args.resources == "-" else args.resources
@@ -6567,6 +6639,13 @@ def _parse_duration(text):
     raise BrownieError("--interval %r: give a duration like 5s or 500ms" % text)
 
 
+def _positive_duration(text):
+    seconds = _parse_duration(text)
+    if seconds <= 0:
+        raise BrownieError("--interval %r: must be more than zero" % text)
+    return seconds
+
+
 def cmd_events(args, opts):
     """runc events: {"type": "stats"|"oom", "id", "data"} JSON lines."""
     import json
@@ -6578,15 +6657,19 @@ def cmd_events(args, opts):
             event["data"] = data
         print(json.dumps(event), flush=True)
     if args.stats:
+        if c.status == "stopped":  # runc: no statistics of a stopped container
+            raise ContainerError("container %r is not running" % c.id)
         emit("stats", c.stats())
         return
-    interval = _parse_duration(args.interval)
+    interval = _positive_duration(args.interval)
     oom = c.cgroup().oom_events()
     try:
         while c.status != "stopped":
             emit("stats", c.stats())
             for _ in range(oom.wait(interval) or 0):
                 emit("oom")
+    except BrokenPipeError:
+        sys.stdout = None  # the reader is gone (`events | head`): done
     finally:
         oom.close()
 

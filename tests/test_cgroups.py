@@ -421,7 +421,7 @@ def test_device_filter_program_shape():
 def test_validation_names_the_field(resources, field, message):
     layout = [{"name": "", "version": 2, "controllers": [], "mountpoint": "/x", "root": "/"}]
     with pytest.raises(brownie.ConfigError) as e:
-        brownie.Cgroup.validate_resources(resources, layout=layout)
+        brownie.validate_resources(resources, layout=layout)
     assert e.value.field == field
     assert message in str(e.value)
 
@@ -460,7 +460,7 @@ def proc_cgroup(tmp_path):
 
 def test_absolute_path_is_below_each_root(proc_cgroup):
     cg = brownie.Cgroup.for_container("id", "/a/../b/c", layout=FAKE_LAYOUT, proc_cgroup=proc_cgroup)
-    assert cg.cgroup_mount_sources() == [
+    assert list(cg.paths.items()) == [
         ("cpu,cpuacct", "/sys/fs/cgroup/cpu,cpuacct/b/c"), ("memory", "/sys/fs/cgroup/memory/b/c"),
         ("systemd", "/sys/fs/cgroup/systemd/b/c"), ("unified", "/sys/fs/cgroup/unified/b/c")]
     assert cg.warnings == []
@@ -621,7 +621,7 @@ def test_write_error_names_field_file_and_value(tmp_path):
 def test_create_add_process_destroy(cgroups, children):
     cg = cgroups()
     cg.create()
-    assert all(os.path.isdir(d) for _, d in cg.cgroup_mount_sources())
+    assert all(os.path.isdir(d) for d in cg.paths.values())
     assert cg.created[0].endswith(cgroups.prefix)
     child = children()
     cg.add_process(child.pid)
@@ -977,3 +977,20 @@ def test_delegate_chowns_the_listed_files(v2_subtree):
     v1 = brownie.Cgroup.for_container("test", "/d", layout=FAKE_LAYOUT)
     with pytest.raises(brownie.BrownieError):
         v1.delegate(1, 1)
+
+
+def test_cgroup_owner_follows_the_spec_rules():
+    """config-linux.md "Cgroup ownership": only with a new user and cgroup
+    namespace and a read-write cgroup mount, to the process's host ids."""
+    plan = {"namespaces": [("user", None), ("cgroup", None), ("mount", None)],
+            "process": {"uid": 5, "gid": 6},
+            "uid_map": [(0, 100000, 65536)], "gid_map": [(0, 200000, 65536)],
+            "mounts": [{"type": "cgroup", "flags": 0}]}
+    assert brownie.cgroup_owner(plan) == (100005, 200006)
+    ro = dict(plan, mounts=[{"type": "cgroup", "flags": brownie.MS_RDONLY}])
+    assert brownie.cgroup_owner(ro) is None
+    joined = dict(plan, namespaces=[("user", "/proc/1/ns/user"), ("cgroup", None)])
+    assert brownie.cgroup_owner(joined) is None
+    no_cgroupns = dict(plan, namespaces=[("user", None)])
+    assert brownie.cgroup_owner(no_cgroupns) is None
+    assert brownie.cgroup_owner(dict(plan, mounts=[])) is None

@@ -288,3 +288,7 @@ def test_module_runs_as_script_and_import(rt):
         first = f.readline()
     # An absolute interpreter: clients may call us with no PATH at all.
     assert first.startswith("#!/"), first
+    with open(BROWNIE) as f:
+        preamble = f.readlines()[1]
+    # The init is started with the same code the shell preamble runs.
+    assert '"%s"' % brownie.BOOT in preamble, (brownie.BOOT, preamble)
