@@ -1426,7 +1426,9 @@ def apply_rlimits(rlimits):
         except (OSError, ValueError) as e:
             name = [k for k, v in RLIMITS.items() if v == res][0]
             why = strerror(e) if isinstance(e, OSError) else str(e)
-            if getattr(e, "errno", None) == errno.EPERM:
+            # (Python says ValueError "not allowed to raise maximum limit"
+            # for the kernel's EPERM.)
+            if getattr(e, "errno", None) == errno.EPERM or "raise maximum" in why:
                 why += " (raising a hard limit needs CAP_SYS_RESOURCE)"
             raise BrownieError("process.rlimits: cannot set %s to %d/%d: %s"
                                % (name, soft, hard, why)) from None

@@ -7,7 +7,8 @@ import os
 
 import pytest
 
-from conftest import make_bundle
+import brownie
+from conftest import make_bundle, sh
 
 
 def _ns(c):
@@ -143,6 +144,24 @@ CASES = {
     "terminal-without-console-socket": (_set("process.terminal", True),
                                         ["process.terminal"]),
     "linux-not-object": (_set("linux", []), ["linux"]),
+    "nul-byte-in-arg": (_set("process.args", ["echo", "a\0b"]),
+                        ["process.args[1]", "NUL byte"]),
+    "nul-byte-in-mount-destination": (_add_mount({"destination": "/mnt\0x", "type": "tmpfs",
+                                                  "source": "tmpfs"}),
+                                      ["mounts[7].destination", "NUL byte"]),
+    "hostname-too-long": (_set("hostname", "h" * 65), ["hostname", "64 bytes"]),
+    "annotation-not-string": (_set("annotations", {"a": 1}), ["annotations", "'a'", "string"]),
+    "unmapped-uid": (_both(_add_ns({"type": "user"}),
+                           _set("linux.uidMappings", [{"containerID": 0, "hostID": 100000, "size": 10}]),
+                           _set("linux.gidMappings", [{"containerID": 0, "hostID": 100000, "size": 10}]),
+                           _set("process.user.uid", 500)),
+                     ["process.user.uid", "500", "not mapped"]),
+    "unmapped-additional-gid": (_both(_add_ns({"type": "user"}),
+                                      _set("linux.uidMappings", [{"containerID": 0, "hostID": 100000, "size": 10}]),
+                                      _set("linux.gidMappings", [{"containerID": 0, "hostID": 100000, "size": 10}]),
+                                      _set("process.user.additionalGids", [3, 4000])),
+                                ["process.user.additionalGids[1]", "not mapped"]),
+    "cgroups-path-host-root": (_set("linux.cgroupsPath", "/"), ["linux.cgroupsPath", "the root"]),
 }
 
 
@@ -249,3 +268,37 @@ def test_error_goes_to_json_log(rt, tmp_path):
         assert needle in errors[0]["msg"]
     assert r.err == "brownie: %s\n" % errors[0]["msg"]
     rt.assert_nothing_left()
+
+
+def test_deep_json(rt, tmp_path):
+    b = make_bundle(tmp_path)
+    (b / "config.json").write_text("[" * 100000 + "]" * 100000)
+    rt.fails("create", "--bundle", b, rt.new_id(), needles=["config.json", "nested too deep"])
+    rt.assert_nothing_left()
+
+
+def test_capability_outside_brownies_bounding_set(rt, tmp_path):
+    """A capability the runtime itself cannot have (this host's bounding
+    set lacks CAP_SYS_RESOURCE) is named, not a bare capset EPERM."""
+    own = brownie.own_bounding_set()
+    missing = [c for i, c in enumerate(brownie.CAPABILITIES) if not own >> i & 1
+               and i <= brownie.last_capability()]
+    if not missing:
+        pytest.skip("this host's bounding set is full")
+    b = make_bundle(tmp_path, edit=lambda c: c["process"]["capabilities"]["permitted"].append(missing[0]))
+    rt.fails("create", "--bundle", b, rt.new_id(),
+             needles=["process.capabilities.permitted", missing[0], "bounding set"])
+    rt.assert_nothing_left()
+
+
+def test_ambient_not_inheritable_is_skipped_with_a_warning(rt, tmp_path):
+    """runc skips an ambient capability the kernel cannot raise (not both
+    permitted and inheritable); brownie too, and says so."""
+    def edit(c):
+        caps = c["process"]["capabilities"]
+        caps["ambient"], caps["inheritable"] = ["CAP_KILL"], []
+    b = make_bundle(tmp_path, args=sh("grep CapAmb /proc/self/status"), edit=edit)
+    r = rt.run(b)
+    assert r.rc == 0, r
+    assert "CapAmb:\t0000000000000000" in r.out, r
+    assert "process.capabilities.ambient" in r.err and "CAP_KILL" in r.err, r

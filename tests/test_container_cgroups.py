@@ -829,3 +829,39 @@ def test_existing_cgroup_is_joined_and_kept(rt, tmp_path, cgroot):
     finally:
         for d in reversed(made):
             kill_cgroup_tree(os.path.dirname(d))
+
+
+def test_pids_limit_of_one(rt, tmp_path, cgroot):
+    """The container's pid 1 alone counts (docker run --pids-limit 1)."""
+    b = cg_bundle(tmp_path, cgroot + "/one", {"pids": {"limit": 1}},
+                  args=sh("echo started; sleep 0 & wait; echo $?"))
+    r = rt.run(b)
+    assert r.out.startswith("started\n"), r  # it ran; its first fork failed
+    assert "can't fork" in r.err, r
+
+
+def test_memory_limit_below_what_the_init_uses(rt, tmp_path, cgroot):
+    """A limit the init already exceeds is refused by name, as runc's
+    "unable to set memory limit"."""
+    b = cg_bundle(tmp_path, cgroot + "/tiny", {"memory": {"limit": 4096}})
+    rt.fails("create", "--bundle", b, rt.new_id(), needles=["linux.resources.memory.limit"])
+    assert_gone(cgroot + "/tiny")
+
+
+def test_ps_takes_ps_options_after_the_id(rt, tmp_path, cgroot):
+    cid = started(rt, cg_bundle(tmp_path, cgroot + "/ps"))
+    pid = rt.state(cid)["pid"]
+    r = rt.ok("ps", cid, "-o", "pid,comm")
+    lines = r.out.splitlines()
+    assert lines[0].split() == ["PID", "COMMAND"], r
+    assert [l.split() for l in lines[1:]] == [[str(pid), "sleep"]], r
+    rt.ok("delete", "--force", cid)
+
+
+def test_events_refusals(rt, tmp_path, cgroot):
+    cid = started(rt, cg_bundle(tmp_path, cgroot + "/ev2"))
+    rt.fails("events", "--interval", "0s", cid, needles=["--interval", "more than zero"])
+    rt.ok("kill", cid, "KILL")
+    rt.wait_status(cid, "stopped")
+    rt.fails("events", "--stats", cid, needles=["not running"])
+    rt.ok("delete", cid)

@@ -665,3 +665,96 @@ def test_cli_without_path_env(rt, tmp_path):
     rt.ok("kill", cid, "9", env={"XDG_RUNTIME_DIR": ""})
     rt.wait_status(cid, "stopped")
     rt.ok("delete", "--force", cid, env={"XDG_RUNTIME_DIR": ""})
+
+
+# ---------------------------------------------------------------------------
+# what new users ran into
+# ---------------------------------------------------------------------------
+
+def test_preserve_fds_that_are_not_open(rt, tmp_path):
+    """runc refuses too; otherwise brownie's own descriptors would land in
+    the slots the container is told are its."""
+    b = make_bundle(tmp_path)
+    rt.fails("create", "--bundle", b, "--preserve-fds", "2", rt.new_id(),
+             needles=["--preserve-fds 2", "fd 3", "not open"])
+    rt.assert_nothing_left()
+
+
+def test_state_dir_of_a_killed_create_does_not_keep_the_id(rt, tmp_path):
+    """A create killed between its mkdir and its first write leaves an
+    empty directory: delete --force removes it, and create reuses the id."""
+    b = make_bundle(tmp_path, args=["true"])
+    cid = rt.new_id()
+    (rt.root / cid).mkdir(parents=True)
+    rt.ok("delete", "--force", cid)
+    assert not (rt.root / cid).exists()
+    (rt.root / cid).mkdir()
+    rt.create(b, cid=cid)
+    rt.ok("delete", "--force", cid)
+
+
+def test_closed_stdout(rt, tmp_path):
+    """runc's start, kill, delete and list work with stdout closed."""
+    b = make_bundle(tmp_path, args=LONG)
+    cid = rt.create(b)
+    for args in (("start", cid), ("list",), ("state", cid), ("kill", cid, "KILL")):
+        p = subprocess.run(["/bin/sh", "-c", 'exec "$@" >&-', "sh"] + rt.argv(*args),
+                           stderr=subprocess.PIPE, timeout=30)
+        assert p.returncode == 0 and p.stderr == b"", (args, p)
+    rt.wait_status(cid, "stopped")
+    rt.ok("delete", cid)
+
+
+@pytest.mark.parametrize("path", ["/nonexistent/dir/x.log", "/tmp"])
+def test_log_that_cannot_be_opened(rt, path):
+    rt.fails("list", global_args=("--log", path), needles=["--log %s" % path])
+
+
+def test_rootless_takes_a_value_either_way(rt):
+    rt.ok("list", global_args=("--rootless", "false"))
+    rt.ok("list", global_args=("--rootless=false",))
+
+
+@pytest.mark.parametrize("kind", ["directory", "missing-dir"])
+def test_pid_file_that_cannot_be_written(rt, tmp_path, kind):
+    target = tmp_path / "somedir" if kind == "directory" else tmp_path / "no" / "p.pid"
+    if kind == "directory":
+        target.mkdir()
+    b = make_bundle(tmp_path)
+    rt.fails("create", "--bundle", b, "--pid-file", target, rt.new_id(),
+             needles=["--pid-file %s" % target])
+    if target.parent.exists():
+        assert not [n for n in os.listdir(target.parent) if n.endswith(".tmp")]
+    rt.assert_nothing_left()
+
+
+def test_run_survives_someone_elses_delete(rt, tmp_path):
+    """`run` in the foreground whose container another `delete -f` removed
+    exits with the process's status (137), as runc."""
+    b = make_bundle(tmp_path, args=TRAP_TERM)
+    cid = rt.new_id()
+    p = subprocess.Popen(rt.argv("run", "--bundle", b, cid), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    try:
+        assert p.stdout.readline() == b"ready\n"
+        rt.ok("delete", "--force", cid)
+        assert p.wait(timeout=30) == 128 + signal.SIGKILL
+        assert b"does not exist" not in p.stderr.read()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def test_warnings_go_to_the_log_only(rt, tmp_path):
+    """With --log, a warning is not written to stderr: under a shim that is
+    the container's own output (`docker logs`)."""
+    b = make_bundle(tmp_path, args=["true"], edit=lambda c: c["linux"].update(
+        resources={"memory": {"kernel": 1 << 26}}))
+    log = tmp_path / "log.json"
+    r = rt.run(b, global_args=("--log", log, "--log-format", "json"))
+    assert r.rc == 0 and r.err == "", r
+    warnings = [json.loads(l) for l in log.read_text().splitlines()]
+    assert any(w["level"] == "warning" and "memory.kernel" in w["msg"] for w in warnings)
+    r = rt.run(b)
+    assert "warning" in r.err and "memory.kernel" in r.err, r

@@ -313,3 +313,60 @@ def test_missing_program_run_exit_status(rt, tmp_path):
     r = rt.fails("run", "--bundle", b, rt.new_id(), needles=["no such file or directory"])
     assert r.rc != 0
     rt.assert_nothing_left()
+
+
+# ---------------------------------------------------------------------------
+# what new users ran into
+# ---------------------------------------------------------------------------
+
+def test_cwd_only_root_may_enter(rt, tmp_path):
+    """A cwd only root can enter (a 0700 /root) still works for another
+    user: entered before the user switch, as runc does."""
+    def edit(c):
+        c["process"].update(cwd="/root", user={"uid": 1000, "gid": 1000})
+    b = make_bundle(tmp_path, args=sh("pwd"), edit=edit)
+    os.chmod(str(b / "rootfs" / "root"), 0o700)
+    assert rt.output(b) == "/root\n"
+
+
+def test_cwd_only_the_user_may_enter(rt, tmp_path):
+    """One only the user can enter (a volume chowned to it) works too."""
+    def edit(c):
+        c["process"].update(cwd="/home/u", user={"uid": 1000, "gid": 1000})
+        c["process"]["capabilities"] = {k: [] for k in c["process"]["capabilities"]}
+    b = make_bundle(tmp_path, args=sh("pwd"), edit=edit)
+    home = b / "rootfs" / "home" / "u"
+    home.mkdir(parents=True)
+    os.chown(str(home), 1000, 1000)
+    os.chmod(str(home), 0o700)
+    assert rt.output(b) == "/home/u\n"
+
+
+def test_missing_cwd_is_made(rt, tmp_path):
+    """As runc: inside the rootfs, before it is made read-only."""
+    b = make_bundle(tmp_path, args=sh("pwd"), edit=lambda c: c["process"].update(
+        cwd="/not/there/yet"))
+    assert rt.output(b) == "/not/there/yet\n"
+    assert (b / "rootfs" / "not" / "there" / "yet").is_dir()
+
+
+def test_no_signal_is_ignored_in_the_process(rt, tmp_path):
+    """execve keeps ignored signals ignored: none may be (Python ignores
+    SIGPIPE and SIGXFSZ, glibc's posix_spawn its own 32 and 33)."""
+    r = rt.output(make_bundle(tmp_path, args=["grep", "SigIgn", "/proc/self/status"]))
+    assert r.split() == ["SigIgn:", "0000000000000000"], r
+
+
+def test_rlimit_the_kernel_refuses_fails_create(rt, tmp_path):
+    """Raising a hard limit above brownie's own needs CAP_SYS_RESOURCE:
+    create fails, naming process.rlimits, as with runc (not start)."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    own = brownie.own_bounding_set()
+    if own >> brownie.CAPABILITIES.index("CAP_SYS_RESOURCE") & 1:
+        pytest.skip("brownie has CAP_SYS_RESOURCE here: any limit can be set")
+    b = make_bundle(tmp_path, edit=lambda c: c["process"].update(rlimits=[
+        {"type": "RLIMIT_NOFILE", "soft": hard + 1, "hard": hard + 1}]))
+    rt.fails("create", "--bundle", b, rt.new_id(),
+             needles=["process.rlimits", "RLIMIT_NOFILE", "CAP_SYS_RESOURCE"])
+    rt.assert_nothing_left()

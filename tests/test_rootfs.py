@@ -430,3 +430,39 @@ def test_device_path_through_escaping_symlink_is_refused(rt, tmp_path):
     rt.fails("run", "--bundle", b, rt.new_id(), needles=["linux.devices"])
     assert not os.path.lexists("/tmp/" + marker)
     rt.assert_nothing_left()
+
+
+# ---------------------------------------------------------------------------
+# what new users ran into
+# ---------------------------------------------------------------------------
+
+def test_ptmx_in_linux_devices(rt, tmp_path):
+    """`--privileged` clients list /dev/ptmx among the devices: it is made,
+    and /dev/ptmx ends up the link to the container's devpts, as runc."""
+    b = make_bundle(tmp_path, args=sh("readlink /dev/ptmx; ls /dev/pts/ptmx"),
+                    edit=lambda c: c["linux"].update(devices=[
+                        {"path": "/dev/ptmx", "type": "c", "major": 5, "minor": 2}]))
+    assert rt.output(b) == "pts/ptmx\n/dev/pts/ptmx\n"
+
+
+def test_tmpcopyup_on_a_new_directory_keeps_its_mode(rt, tmp_path):
+    """A tmpfs with tmpcopyup on a directory the image lacks has the mode
+    its options give, not the one of the directory made for it."""
+    b = make_bundle(tmp_path, args=sh("stat -c %a /priv /tmp"), edit=add_mounts(
+        {"destination": "/priv", "type": "tmpfs", "source": "tmpfs",
+         "options": ["mode=0700", "tmpcopyup"]},
+        {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs",
+         "options": ["mode=0755", "tmpcopyup"]}))
+    os.chmod(str(b / "rootfs" / "tmp"), 0o1777)
+    assert rt.output(b).split() == ["700", "1777"]
+
+
+def test_mount_errors_say_what_runc_says(rt, tmp_path):
+    """Lower-case errno texts: Docker maps "no such file or directory" to
+    exit 127, as with runc."""
+    b = make_bundle(tmp_path, edit=add_mounts(
+        {"destination": "/mnt", "type": "bind", "source": str(tmp_path / "nothing"),
+         "options": ["rbind"]}))
+    rt.fails("create", "--bundle", b, rt.new_id(),
+             needles=["mounts[7]", "no such file or directory"])
+    rt.assert_nothing_left()
