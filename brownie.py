@@ -5749,13 +5749,23 @@ class Container:
                 pass
 
     def _kill_all(self, sig):
+        doomed = self.pids()
         self._signal_processes(sig)
         try:
             signal_process(self.pid, self._state.get("pid_start"), sig)
         except ProcessLookupError:
             pass
         if self.pid:
-            wait_for_exit(self.pid, self._state.get("pid_start"))
+            # The init of a pid namespace does not finish exiting while a
+            # zombie of its namespace waits for its parent; when that is us
+            # (a subreaper that adopted an exec'd process), only we can end
+            # the wait by reaping it.
+            while not wait_for_exit(self.pid, self._state.get("pid_start"), 0.05):
+                for pid in doomed:
+                    try:
+                        os.waitpid(pid, os.WNOHANG)
+                    except ChildProcessError:
+                        pass
 
     def wait(self):
         """Wait for the container's process to exit. Returns its exit status

@@ -211,6 +211,132 @@ def test_run_container_does_not_reap_callers_children(rt, tmp_path):
     assert code == 5
 
 
+def zombies_of_ours():
+    """Our children that have exited and not been reaped."""
+    out = []
+    for task in os.listdir("/proc/self/task"):
+        with open("/proc/self/task/%s/children" % task) as f:
+            out += [int(p) for p in f.read().split()]
+    return [p for p in out if (proc_stat(p) or ("?",))[0] == "Z"]
+
+
+def test_exec_with_args_and_with_a_process_object(rt, tmp_path, subreaper):
+    b = make_bundle(tmp_path, args=["sleep", "30"])
+    with brownie.Container.create(rt.new_id(), bundle=str(b), root=str(rt.root)) as c:
+        rt.see(c.pid)
+        c.start()
+        assert c.exec(args=["sh", "-c", "exit 4"]) == 4
+        assert c.exec(args=["true"], user="1000:1000", env=["A=1"], cwd="/tmp") == 0
+        assert c.exec({"args": ["sh", "-c", "exit 6"], "cwd": "/"}) == 6
+        pid = c.exec(args=["sleep", "30"], detach=True)
+        rt.see(pid)
+        assert pid in c.pids()
+        with pytest.raises(brownie.BrownieError, match="no such file or directory"):
+            c.exec(args=["/no/such/program"])
+        assert zombies_of_ours() == []
+        assert c.status == "running"
+    assert brownie.Container.list(root=str(rt.root)) == []
+
+
+def test_context_manager_deletes(rt, tmp_path):
+    b = make_bundle(tmp_path, args=["sleep", "30"])
+    with pytest.raises(RuntimeError):
+        with brownie.Container.create(rt.new_id(), bundle=str(b), root=str(rt.root)) as c:
+            rt.see(c.pid)
+            c.start()
+            raise RuntimeError("the caller's own error")
+    assert brownie.Container.list(root=str(rt.root)) == []
+
+
+def test_pause_resume_update_pids_stats(rt, tmp_path):
+    b = make_bundle(tmp_path, args=["sleep", "30"])
+    with brownie.Container.create(rt.new_id(), bundle=str(b), root=str(rt.root)) as c:
+        rt.see(c.pid)
+        c.start()
+        assert c.pids() == [c.pid]
+        c.pause()
+        assert c.status == "paused"
+        c.resume()
+        assert c.status == "running"
+        c.update({"pids": {"limit": 7}})
+        assert c.stats()["pids"]["limit"] == 7
+        assert c.stats()["pids"]["current"] >= 1
+
+
+def test_status_is_read_again(rt, tmp_path):
+    """Two objects for one container agree: every read goes to the state."""
+    b = make_bundle(tmp_path, args=["sleep", "30"])
+    cid = rt.new_id()
+    c1 = brownie.Container.create(cid, bundle=str(b), root=str(rt.root))
+    rt.see(c1.pid)
+    load(rt, cid).start()
+    assert c1.status == "running" and c1.state()["status"] == "running"
+    c1.kill("KILL")
+    c1.wait()
+    c1.delete()
+
+
+def test_kill_takes_names_and_refuses_nonsense(rt, tmp_path):
+    b = make_bundle(tmp_path, args=["sleep", "30"])
+    with brownie.Container.create(rt.new_id(), bundle=str(b), root=str(rt.root)) as c:
+        rt.see(c.pid)
+        c.start()
+        for bad in (999, -1, "SIGNOPE"):
+            with pytest.raises(brownie.BrownieError, match="invalid signal"):
+                c.kill(bad)
+        c.kill("TERM")
+        c.wait()
+        assert c.status == "stopped"
+
+
+@pytest.mark.parametrize("failure", ["cwd", "program", "hook"])
+def test_failed_run_leaves_no_zombie(rt, tmp_path, failure):
+    edit = {"cwd": lambda c: c["process"].update(cwd="/etc/passwd"),
+            "program": lambda c: c["process"].update(args=["/no/such/program"]),
+            "hook": lambda c: c.update(hooks={"createRuntime": [{"path": "/bin/false"}]})}
+    b = make_bundle(tmp_path, edit=edit[failure])
+    with pytest.raises(brownie.BrownieError):
+        brownie.run_container(rt.new_id(), bundle=str(b), root=str(rt.root))
+    assert zombies_of_ours() == []
+    rt.assert_nothing_left()
+
+
+def test_caller_ignoring_sigchld(rt, tmp_path):
+    """A caller that ignores SIGCHLD (its children reaped by the kernel)
+    still gets the exit status of run_container and exec."""
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        b = make_bundle(tmp_path, args=sh("exit 3"))
+        assert brownie.run_container(rt.new_id(), bundle=str(b), root=str(rt.root)) == 3
+        b2 = make_bundle(tmp_path, name="b2", args=["sleep", "30"])
+        with brownie.Container.create(rt.new_id(), bundle=str(b2), root=str(rt.root)) as c:
+            rt.see(c.pid)
+            c.start()
+    finally:
+        signal.signal(signal.SIGCHLD, previous)
+    assert signal.getsignal(signal.SIGCHLD) == previous
+
+
+def test_run_container_from_a_thread(rt, tmp_path):
+    """Signals can only be forwarded from the main thread; elsewhere
+    run_container still runs, waits and cleans up."""
+    import threading
+    b = make_bundle(tmp_path, args=sh("exit 2"))
+    result = {}
+
+    def work():
+        try:
+            result["status"] = brownie.run_container(rt.new_id(), bundle=str(b),
+                                                     root=str(rt.root))
+        except BaseException as e:  # reported below
+            result["error"] = e
+    t = threading.Thread(target=work)
+    t.start()
+    t.join(60)
+    assert result == {"status": 2}
+    assert brownie.Container.list(root=str(rt.root)) == []
+
+
 def test_module_docstring():
     """The module docstring states the promise (help(brownie), pydoc): the
     file's start-up preamble must not take its place."""
