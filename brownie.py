@@ -985,7 +985,7 @@ class StateDir:
         import json
         tmp = os.path.join(self.path, ".state.json.tmp")
         with open(tmp, "w") as f:
-            json.dump(state, f)
+            f.write(json.dumps(state))  # (dump would encode in Python, not C)
         os.rename(tmp, os.path.join(self.path, "state.json"))
 
     def remove(self):

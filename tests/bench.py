@@ -401,12 +401,9 @@ class Runtime:
         self.failed = None      # why the first run failed
         self.version = ""
         self.ids = set()        # containers that may exist
-        self.flags = []         # global flags this host needs (see find_runtimes)
-        self.note = None        # why, for the report
 
     def argv(self, *args):
-        return ([self.exe, "--root", str(self.root)] + self.flags
-                + [str(a) for a in args])
+        return [self.exe, "--root", str(self.root)] + [str(a) for a in args]
 
 
 class Bench:
@@ -549,18 +546,6 @@ class Bench:
             # The first run decides whether a runtime works here at all.
             cid = self.new_id(rt, "first")
             r = self.spawner.run(rt.argv("run", "--bundle", self.bundles["true"], cid))
-            if not r.ok and rt.name == "crun" and "hybrid mode" in r.err:
-                # crun 1.8 refuses a hybrid host whose cgroup2 hierarchy has
-                # a controller enabled (hugetlb here), and the host's
-                # hierarchies are not ours to change: measure it without
-                # cgroups, and say so.
-                self.force_delete(rt, cid)
-                rt.flags = ["--cgroup-manager=disabled"]
-                rt.note = ("crun ran with `--cgroup-manager=disabled` (it refuses "
-                           "this hybrid host otherwise), so its times lack the "
-                           "cgroup work the others do")
-                cid = self.new_id(rt, "first")
-                r = self.spawner.run(rt.argv("run", "--bundle", self.bundles["true"], cid))
             if not r.ok:
                 rt.failed = r.describe()
                 self.force_delete(rt, cid)
@@ -864,8 +849,7 @@ def build_report(bench, info, elapsed):
         "options": {"iterations": bench.opts.iterations, "warmup": bench.opts.warmup,
                     "rss_iterations": bench.opts.rss_iterations, "runs": bench.opts.runs},
         "runtimes": {rt.name: {"path": rt.exe, "version": rt.version,
-                               "status": status[rt.name], "failed": rt.failed,
-                               "note": rt.note}
+                               "status": status[rt.name], "failed": rt.failed}
                      for rt in bench.runtimes},
         "status": status,
         "phases": {ph: {rt: stats(v) for rt, v in bench.times.get(ph, {}).items()}
@@ -919,8 +903,6 @@ def markdown(rep):
                 n, rep["runtimes"][n]["failed"]))
         elif status[n] == "not installed":
             w("%s is not installed." % n)
-        elif rep["runtimes"].get(n, {}).get("note"):
-            w("Note: " + rep["runtimes"][n]["note"] + ".")
     w("")
     w("Median wall time of the runtime command, %d interleaved iterations "
       "(+%d warm-up), busybox bundle, process `true`:" % (o["iterations"], o["warmup"]))

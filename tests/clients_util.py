@@ -36,7 +36,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import host_mounts_under, processes_using, proc_alive
+from conftest import find_processes, host_mounts_under, processes_using
 
 REPO = Path(__file__).resolve().parent.parent
 # BROWNIE_CLIENT_RUNTIME lets a patched copy of brownie.py be tried as the
@@ -242,22 +242,6 @@ def make_oci_archive(layer_tar, out, name):
 # processes, mounts, cgroups, host dirs
 # ---------------------------------------------------------------------------
 
-def processes_with_cmdline(needle):
-    """Live pids (not ours) whose command line contains needle."""
-    out = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit() or int(name) == os.getpid():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % name, "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if needle in cmd and proc_alive(int(name)):
-            out.append(int(name))
-    return out
-
-
 def stop_process(proc, timeout=30, sig=signal.SIGTERM):
     """Stop a daemon we started (a Popen): sig, then SIGKILL."""
     if proc is None or proc.poll() is not None:
@@ -398,7 +382,7 @@ class Containerd:
                     run(ctr + ["containers", "rm", c], timeout=30)
         stop_process(self.proc)
         # Shims outlive containerd by design; ours name our socket.
-        for pid in processes_with_cmdline("-address " + self.address):
+        for pid in find_processes("-address " + self.address):
             _kill(pid)
 
 
@@ -483,7 +467,7 @@ class Podman:
                 continue
             self.cli("rm", "-af", "-t", "0", runtime=runtime_path(rt), timeout=60)
         # conmon and the exit command name our dirs.
-        for pid in processes_with_cmdline(str(self.dir)):
+        for pid in find_processes(str(self.dir)):
             _kill(pid)
 
 
@@ -507,7 +491,7 @@ class Daemons:
                 problems.append("%s: %r" % (closer, e))
         for pid in processes_using(self.tmp):
             _kill(pid)
-        for pid in processes_with_cmdline(str(self.tmp)):
+        for pid in find_processes(str(self.tmp)):
             _kill(pid)
         wait_until(lambda: not processes_using(self.tmp), 20,
                    "container processes to die")

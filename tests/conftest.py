@@ -16,6 +16,7 @@ Helpers meant for the test modules (``from conftest import ...``):
     copy_rootfs        a copy of the busybox rootfs somewhere else
     wait_for           poll a predicate with a deadline
     proc_alive         is a process (pid, start time) alive and not a zombie
+    started            create + start a container
 """
 
 import copy
@@ -72,6 +73,13 @@ def proc_stat(pid):
         return None
     fields = data[data.rindex(b")") + 2:].split()
     return fields[0].decode(), int(fields[19])
+
+
+def started(rt, bundle, **kw):
+    """create + start; returns the id once the container is running."""
+    cid = rt.create(bundle, **kw)
+    rt.ok("start", cid)
+    return cid
 
 
 def proc_alive(pid, start_time=None):
@@ -151,10 +159,10 @@ def cgroup_dirs(name):
 
 
 def find_processes(needle):
-    """Pids whose command line contains the string needle."""
+    """Live pids (not ours) whose command line contains the string needle."""
     out = []
     for name in os.listdir("/proc"):
-        if not name.isdigit():
+        if not name.isdigit() or int(name) == os.getpid():
             continue
         try:
             with open("/proc/%s/cmdline" % name, "rb") as f:

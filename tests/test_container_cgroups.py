@@ -18,7 +18,7 @@ import uuid
 
 import pytest
 
-from conftest import cgroup_dirs, make_bundle, proc_alive, sh, wait_for
+from conftest import cgroup_dirs, make_bundle, proc_alive, sh, started, wait_for
 
 MiB = 1 << 20
 LONG = ["sleep", "60"]
@@ -148,10 +148,6 @@ def cg_bundle(tmp_path, path, resources=None, args=LONG, name="bundle", edit=Non
     return make_bundle(tmp_path, name=name, args=args, edit=change)
 
 
-def started(rt, bundle):
-    cid = rt.create(bundle)
-    rt.ok("start", cid)
-    return cid
 
 
 def out_dir(tmp_path, name="out"):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_bundle, sh, wait_for
+from conftest import make_bundle, sh, started, wait_for
 
 HERE = Path(__file__).resolve().parent
 MACHINE = platform.machine()
@@ -70,10 +70,6 @@ def seccomp_bundle(tmp_path, seccomp, args, nnp=True, caps=(), name="bundle", ed
     return make_bundle(tmp_path, name=name, args=args, edit=change)
 
 
-def started(rt, bundle):
-    cid = rt.create(bundle)
-    rt.ok("start", cid)
-    return cid
 
 
 # ---------------------------------------------------------------------------

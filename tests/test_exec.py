@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from conftest import make_bundle, proc_alive, sh
+from conftest import make_bundle, proc_alive
 
 
 @pytest.fixture

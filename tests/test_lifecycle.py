@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 import brownie
-from conftest import BROWNIE, make_bundle, proc_alive, proc_stat, sh, wait_for
+from conftest import BROWNIE, make_bundle, proc_alive, proc_stat, sh, started, wait_for
 
 LONG = ["sleep", "30"]  # a container that runs until we stop it
 # pid 1 of a pid namespace only gets the signals it handles; this one
@@ -20,11 +20,6 @@ TRAP_TERM = sh('trap "echo got-term; exit 7" TERM; echo ready; '
                'while :; do sleep 0.05; done')
 
 
-def started(rt, bundle, **kw):
-    """create + start; returns the id once the container is running."""
-    cid = rt.create(bundle, **kw)
-    rt.ok("start", cid)
-    return cid
 
 
 # ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import BROWNIE, make_bundle, sh, wait_for
+from conftest import make_bundle, sh
 
 
 class ConsoleSocket:
