@@ -20,8 +20,8 @@ import pytest
 
 from clients_util import (
     Containerd, CtrClient, Daemons, DOCKER, DockerClient,
-    Dockerd, Podman, PodmanClient, cgroup_dirs, make_rootfs_tar, proc_alive,
-    wait_until)
+    Dockerd, Podman, PodmanClient, cgroup_dirs, make_rootfs_tar, wait_until)
+from conftest import proc_alive
 
 CLIENTS = ["docker", "podman", "ctr"]
 RUNTIMES = ["brownie", "runc"]
