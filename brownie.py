@@ -722,7 +722,9 @@ def resolve_bundle_path(bundle, path):
 
 
 def build_plan(config, bundle, container_id, no_pivot=False, preserve_fds=0):
-    """Validate config.json and turn it into the init's plan (plain data)."""
+    """Validate the whole of config.json, before anything is made, and turn
+    it into the init's plan (plain data): seccomp compiled, resources
+    checked (section 10 writes them)."""
     cfg = _Fields(config, "")
     version = cfg.get("ociVersion", str, required=True)
     if not version.startswith("1."):
@@ -830,6 +832,10 @@ def build_plan(config, bundle, container_id, no_pivot=False, preserve_fds=0):
         "hooks": parse_hooks(cfg),
         "annotations": parse_annotations(cfg),
         "preserve_fds": preserve_fds,
+        "seccomp": compile_seccomp(linux.obj.get("seccomp")),
+        # For the parent, not the init (Container.create takes them out):
+        "resources": validate_resources(linux.obj.get("resources") or {}),
+        "cgroups_path": linux.get("cgroupsPath", str),
     }
 
 
@@ -3013,9 +3019,12 @@ writev                         20  146  516   66    146   66  146  146   66
 # config-linux.md "Control groups": linux.cgroupsPath and every field of
 # linux.resources, through cgroupfs only (no systemd D-Bus). The spec's values
 # are cgroup v1 knobs; on cgroup v2 they are converted the way runc and crun
-# do. Two layers: pure mapping (v1_files_for, v2_files_for: spec -> list of
-# file writes) and the Cgroup class that finds the hierarchies in mountinfo,
-# creates the directories and performs the writes.
+# do. Two layers: pure mapping, one function per controller (_map_*: spec ->
+# file writes, listed in _RESOURCE_CONTROLLERS; v1_files_for and
+# v2_files_for lay them out for a whole v1 or v2 host, to check them), and
+# the Cgroup class, which finds the hierarchies in mountinfo, creates the
+# directories, picks for each controller the hierarchy that has it (a hybrid
+# host has some on v1, some on v2) and performs the writes.
 
 CGROUP_ROOT = "/sys/fs/cgroup"
 
@@ -3251,8 +3260,8 @@ def _or_empty(obj, key):
 
 
 def validate_resources(resources, field="linux.resources", layout=None):
-    """Check linux.resources against the spec's types and ranges; raise
-    ConfigError naming the exact field. `unified` also needs a cgroup v2
+    """Check linux.resources against the spec's types and ranges (and
+    return them); raise ConfigError naming the exact field. `unified` also needs a cgroup v2
     hierarchy on the host (`layout`, default: this host's)."""
     r = _obj_field(resources, field)
     for i, rule in enumerate(_list_field(_or_empty(r, "devices"), field + ".devices")):
@@ -3327,6 +3336,7 @@ def validate_resources(resources, field="linux.resources", layout=None):
                                   % ", ".join(_UNIFIED_CGROUP_KEYS))
         if not any(h["version"] == 2 for h in (cgroup_layout() if layout is None else layout)):
             raise ConfigError(field + ".unified", "this host has no cgroup v2 hierarchy mounted")
+    return r
 
 
 def _validate_block_io(value, field):
@@ -5509,11 +5519,8 @@ class Container:
         bundle = os.path.abspath(bundle)
         config = load_json_file(os.path.join(bundle, "config.json"), "config.json")
         plan = build_plan(config, bundle, container_id, no_pivot, preserve_fds)
-        linux = config.get("linux") or {}
-        plan["seccomp"] = compile_seccomp(linux.get("seccomp"))
-        resources = linux.get("resources") or {}
-        validate_resources(resources)  # before anything is made
-        cgroup = Cgroup.for_container(container_id, linux.get("cgroupsPath"),
+        resources = plan.pop("resources")
+        cgroup = Cgroup.for_container(container_id, plan.pop("cgroups_path"),
                                       systemd_cgroup)
         for w in cgroup.warnings:
             warn(w)
@@ -5537,7 +5544,9 @@ class Container:
             # start from, the seccomp profile to apply again.
             "namespaces": [k for k, p in plan["namespaces"]],
             "process": plan["process"],
-            "seccomp": linux.get("seccomp"),
+            "seccomp": (config.get("linux") or {}).get("seccomp"),
+            "seccomp_listener": plan["seccomp"] and (plan["seccomp"]["listener_path"],
+                                                     plan["seccomp"]["listener_metadata"]),
             "resources": resources,
         }
         sd.write(state)
@@ -5706,10 +5715,9 @@ class Container:
     def _hand_over_listener(self, fd, pid=None):
         """Send a listener fd to linux.seccomp.listenerPath: the init's (at
         start), or an exec'd process's (`pid`)."""
-        seccomp = compile_seccomp(self._state["seccomp"])
+        path, metadata = self._state["seccomp_listener"]
         try:
-            send_seccomp_listener(fd, seccomp["listener_path"],
-                                  seccomp["listener_metadata"],
+            send_seccomp_listener(fd, path, metadata,
                                   spec_state(self._state, "running"), pid)
         finally:
             os.close(fd)
