@@ -385,6 +385,46 @@ def load_json_file(path, source):
     return obj
 
 
+# Checks of one raw JSON value at a named field: _Fields below for the
+# objects of config.md, these for the deeper structures of linux.seccomp
+# and linux.resources; one wording of each error for all of them.
+
+def _int_field(value, field, bounds, what="an integer", source="config.json"):
+    if type(value) is not int:
+        raise ConfigError(field, "must be %s" % what, source)
+    if not bounds[0] <= value <= bounds[1]:
+        raise ConfigError(field, "must be %s between %d and %d"
+                          % (what, bounds[0], bounds[1]), source)
+    return value
+
+
+def _bool_field(value, field):
+    if type(value) is not bool:
+        raise ConfigError(field, "must be a boolean")
+
+
+def _str_field(value, field):
+    if not isinstance(value, str):
+        raise ConfigError(field, "must be a string")
+
+
+def _obj_field(value, field):
+    if not isinstance(value, dict):
+        raise ConfigError(field, "must be an object")
+    return value
+
+
+def _list_field(value, field):
+    if not isinstance(value, list):
+        raise ConfigError(field, "must be an array")
+    return value
+
+
+def _optional(obj, key, field, check, *args):
+    if obj.get(key) is not None:
+        check(obj[key], "%s.%s" % (field, key), *args)
+
+
 class _Fields:
     """Typed access to one JSON object, naming the field on every error."""
 
@@ -452,8 +492,8 @@ class _Fields:
 
 def _uint(f, key, default=None, bits=64, required=False):
     v = f.get(key, int, default, required)
-    if v is not None and not 0 <= v < (1 << bits):
-        raise f.error(key, "must be between 0 and %d" % ((1 << bits) - 1))
+    if v is not None and key in f.obj:
+        _int_field(v, f.path(key), (0, (1 << bits) - 1), source=f.source)
     return v
 
 
@@ -461,8 +501,7 @@ def _uints(f, key, bits=64):
     """An array of unsigned integers; errors name the element."""
     out = f.get(key, list, [])
     for i, v in enumerate(out):
-        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < (1 << bits):
-            raise f.element_error(key, i, "must be between 0 and %d" % ((1 << bits) - 1))
+        _int_field(v, f.element(key, i), (0, (1 << bits) - 1), source=f.source)
     return out
 
 
@@ -1968,9 +2007,7 @@ def _seccomp_uint(obj, key, field, limit, default=None):
     value = obj.get(key, default)
     if value is None:
         raise ConfigError(field, "is required")
-    if type(value) is not int or not 0 <= value <= limit:
-        raise ConfigError(field, "must be an integer from 0 to %d, not %r" % (limit, value))
-    return value
+    return _int_field(value, field, (0, limit))
 
 
 def _seccomp_return(obj, action_key, errno_key, field):
@@ -3182,41 +3219,7 @@ def _own_cgroups(proc_cgroup="/proc/self/cgroup"):
 
 
 # ----------------------------------------------------------------- validation
-
-def _int_field(value, field, bounds, what="an integer"):
-    if type(value) is not int:
-        raise ConfigError(field, "must be %s" % what)
-    if not bounds[0] <= value <= bounds[1]:
-        raise ConfigError(field, "must be %s between %d and %d" % (what, bounds[0], bounds[1]))
-    return value
-
-
-def _bool_field(value, field):
-    if type(value) is not bool:
-        raise ConfigError(field, "must be a boolean")
-
-
-def _str_field(value, field):
-    if not isinstance(value, str):
-        raise ConfigError(field, "must be a string")
-
-
-def _obj_field(value, field):
-    if not isinstance(value, dict):
-        raise ConfigError(field, "must be an object")
-    return value
-
-
-def _list_field(value, field):
-    if not isinstance(value, list):
-        raise ConfigError(field, "must be an array")
-    return value
-
-
-def _optional(obj, key, field, check, *args):
-    if obj.get(key) is not None:
-        check(obj[key], "%s.%s" % (field, key), *args)
-
+# (The raw-value checks, _int_field and friends, are in section 3.)
 
 def _cpu_list_field(value, field):
     _str_field(value, field)

@@ -240,7 +240,7 @@ BAD = [
     ("process.user.uid", -1, "process.user.uid", "between"),
     ("process.user.uid", 2 ** 32, "process.user.uid", "between"),
     ("process.user.uid", True, "process.user.uid", "integer"),
-    ("process.user.additionalGids", [1, "x"], "process.user.additionalGids[1]", "must be between 0 and"),
+    ("process.user.additionalGids", [1, "x"], "process.user.additionalGids[1]", "must be an integer"),
     ("process.user.umask", "022", "process.user.umask", "integer"),
     ("process.capabilities.bounding", ["CAP_NOPE"], "process.capabilities.bounding[0]",
      "unknown capability"),
