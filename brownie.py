@@ -92,7 +92,7 @@ MACHINE = os.uname().machine
 _NEW_SYSCALLS = {"pidfd_send_signal": 424, "pidfd_open": 434, "mount_setattr": 442}
 _GENERIC_SYSCALLS = dict(_NEW_SYSCALLS, pivot_root=41, seccomp=277, bpf=280,
                          ioprio_set=30, rt_sigaction=134)
-_SYSCALL_NR = {
+_SYSCALL_NR_BY_MACHINE = {
     "x86_64": dict(_NEW_SYSCALLS, pivot_root=155, seccomp=317, bpf=321,
                    ioprio_set=251, rt_sigaction=13),
     "aarch64": _GENERIC_SYSCALLS,
@@ -102,7 +102,8 @@ _SYSCALL_NR = {
                     ioprio_set=273, rt_sigaction=173),
     "s390x": dict(_NEW_SYSCALLS, pivot_root=217, seccomp=348, bpf=351,
                   ioprio_set=282, rt_sigaction=174),
-}.get(MACHINE, {})
+}
+_SYSCALL_NR = _SYSCALL_NR_BY_MACHINE.get(MACHINE, {})
 
 # clone(2) / unshare(2) / setns(2) flags
 CLONE_NEWTIME = 0x00000080
@@ -151,7 +152,6 @@ PR_GET_CHILD_SUBREAPER = 37
 PR_SET_NO_NEW_PRIVS = 38
 PR_CAP_AMBIENT = 47
 PR_CAP_AMBIENT_RAISE = 2
-
 
 
 def _fsencode(s):
@@ -730,6 +730,14 @@ def parse_mounts(cfg):
     return steps
 
 
+def host_id(inside_id, mappings):
+    """The host id a user namespace's id maps to, or None."""
+    for inside, outside, size in mappings:
+        if inside <= inside_id < inside + size:
+            return outside + inside_id - inside
+    return None
+
+
 def parse_id_mappings(f, key):
     out = []
     for i, m in f.items(key):
@@ -889,14 +897,12 @@ def parse_annotations(cfg):
 def check_ids_mapped(user, process, uid_map, gid_map):
     """In a new user namespace the process's ids must be mapped, or
     setresuid/setgroups fail with a bare EINVAL."""
-    def mapped(id_, mappings):
-        return any(inside <= id_ < inside + size for inside, _, size in mappings)
-    if not mapped(process["uid"], uid_map):
+    if host_id(process["uid"], uid_map) is None:
         raise user.error("uid", "%d is not mapped by linux.uidMappings" % process["uid"])
-    if not mapped(process["gid"], gid_map):
+    if host_id(process["gid"], gid_map) is None:
         raise user.error("gid", "%d is not mapped by linux.gidMappings" % process["gid"])
     for i, gid in enumerate(process["groups"]):
-        if not mapped(gid, gid_map):
+        if host_id(gid, gid_map) is None:
             raise user.element_error("additionalGids", i,
                                      "%d is not mapped by linux.gidMappings" % gid)
 
@@ -3976,13 +3982,7 @@ def cgroup_owner(plan):
     if not {"user", "cgroup"} <= new or proc is None or not any(
             m["type"] == "cgroup" and not m["flags"] & MS_RDONLY for m in plan["mounts"]):
         return None
-
-    def on_host(id_, mappings):
-        for inside, outside, size in mappings:
-            if inside <= id_ < inside + size:
-                return outside + id_ - inside
-        return None
-    uid, gid = on_host(proc["uid"], plan["uid_map"]), on_host(proc["gid"], plan["gid_map"])
+    uid, gid = host_id(proc["uid"], plan["uid_map"]), host_id(proc["gid"], plan["gid_map"])
     return None if uid is None or gid is None else (uid, gid)
 
 

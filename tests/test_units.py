@@ -539,3 +539,12 @@ def test_state_dir_of_another_runtime_is_left_alone(tmp_path):
         brownie.Container.load("runc1", str(tmp_path / "root"))
     assert brownie.Container.list(str(tmp_path / "root")) == []
     assert (d / "state.json").exists()
+
+
+def test_the_runtimes_syscall_numbers_agree_with_the_seccomp_table():
+    """Section 1's numbers for the calls brownie makes by number are the
+    seccomp section's (libseccomp's) for every architecture."""
+    tables = brownie._syscall_tables()[0]
+    for machine, numbers in brownie._SYSCALL_NR_BY_MACHINE.items():
+        for name, nr in numbers.items():
+            assert tables[machine][name] == nr, (machine, name)
