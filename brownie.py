@@ -46,6 +46,7 @@ import sys
 # costs more than all the rest of the init's start-up. Sockets likewise come
 # from _socket, under socket.py.
 import _signal as signal
+import _thread
 
 # ============================================================================
 # 1. libc and system calls
@@ -241,6 +242,7 @@ class ConfigError(BrownieError):
 
     def __init__(self, field, message, source="config.json"):
         self.field = field
+        self.message = message
         self.source = source
         text = "%s: %s" % (field, message) if field else message
         super().__init__("%s: %s" % (source, text) if source else text)
@@ -252,6 +254,22 @@ class ContainerError(BrownieError):
     "container not running")."""
 
 
+_warning_sink = None
+
+
+def warn(message):
+    """A warning for the user: to the --log file and stderr, via the CLI."""
+    if _warning_sink is not None:
+        _warning_sink(message)
+    else:
+        say("warning: " + message)
+
+
+def say(message):
+    """One line "brownie: ..." on stderr (which a caller may have closed)."""
+    if sys.stderr is not None:
+        sys.stderr.write("brownie: %s\n" % message)
+
 # ============================================================================
 # 3. config loading and validation (config.md, config-linux.md)
 # ============================================================================
@@ -260,6 +278,7 @@ class ContainerError(BrownieError):
 # says exactly what the container init must do, in order. The init receives
 # the plan through marshal and never parses JSON or judges the config again,
 # so every mistake in config.json is reported before anything is set up.
+
 
 NAMESPACES = {  # spec name -> (clone flag, name under /proc/PID/ns)
     "pid": (CLONE_NEWPID, "pid"),
@@ -616,6 +635,14 @@ def exec_process_plan(base, process=None, args=(), env=(), cwd=None,
         return parse_process(_Fields(process, "", "process.json"), "process.json")
     if not args:
         raise BrownieError("exec: give a command to run, or --process")
+    # The flags get the checks process.json would (parse_process).
+    if isinstance(args, str) or not all(isinstance(a, str) and "\0" not in a for a in args):
+        raise BrownieError("exec: the command must be a list of strings")
+    for e in env:
+        if not isinstance(e, str) or "=" not in e:
+            raise BrownieError("--env %r: give KEY=value" % (e,))
+    if cwd is not None and not (isinstance(cwd, str) and cwd.startswith("/")):
+        raise BrownieError("--cwd %r: must be an absolute path" % (cwd,))
     proc = dict(base or parse_process(_Fields({"args": ["sh"], "cwd": "/"}, "process")))
     proc["args"] = list(args)
     proc["env"] = list(proc["env"]) + list(env)
@@ -623,7 +650,7 @@ def exec_process_plan(base, process=None, args=(), env=(), cwd=None,
     if cwd is not None:
         proc["cwd"] = cwd
     if user is not None:
-        uid, _, gid = user.partition(":")
+        uid, _, gid = str(user).partition(":")
         try:
             proc["uid"], proc["gid"] = int(uid), int(gid or 0)
         except ValueError:
@@ -792,9 +819,12 @@ def build_plan(config, bundle, container_id, no_pivot=False, preserve_fds=0):
         path = ns.get("path", str)
         if path is not None:
             try:
-                os.stat(path)
+                st = os.stat(path)
             except OSError as e:
                 raise ns.error("path", "%s: %s" % (path, strerror(e))) from None
+            if st.st_mode & 0o170000 != 0o100000:  # nsfs files are regular
+                raise ns.error("path", "%s is not a namespace file (such as "
+                               "/proc/PID/ns/%s)" % (path, NAMESPACES[kind][1]))
         seen[kind] = path
         namespaces.append((kind, path))
     new_ns = {k for k, p in seen.items() if p is None}
@@ -881,7 +911,7 @@ def build_plan(config, bundle, container_id, no_pivot=False, preserve_fds=0):
         "preserve_fds": preserve_fds,
         "seccomp": compile_seccomp(linux.obj.get("seccomp")),
         # For the parent, not the init (Container.create takes them out):
-        "resources": validate_resources(linux.obj.get("resources") or {}),
+        "resources": validate_resources(linux.get("resources", dict, {})),
         "cgroups_path": linux.get("cgroupsPath", str),
     }
 
@@ -955,14 +985,17 @@ class StateDir:
 
     def __init__(self, root, container_id):
         check_container_id(container_id)
-        self.root = root
+        self.root = os.path.abspath(root)
         self.id = container_id
-        self.path = os.path.join(root, container_id)
+        self.path = os.path.join(self.root, container_id)
         self.fd = None
 
     def make(self):
         """Create and lock the directory; fails if the id is taken."""
-        os.makedirs(self.root, mode=0o711, exist_ok=True)
+        try:
+            os.makedirs(self.root, mode=0o711, exist_ok=True)
+        except OSError as e:
+            raise BrownieError("state root %s: %s" % (self.root, strerror(e))) from None
         try:
             os.mkdir(self.path, 0o700)
         except FileExistsError:
@@ -1218,7 +1251,9 @@ def _bind(source, target, flags, propagation=()):
 
 def mount_cgroupfs(target, flags, cgroup_sources):
     """A "cgroup" mount: the container's own cgroups, as runc shows them. On
-    cgroup v1 that is a tmpfs with one bind mount per hierarchy."""
+    cgroup v1 that is a tmpfs with one bind mount per hierarchy (read-only
+    if the mount is); the tmpfs stays writable, as runc's, for the mounts
+    clients add below it (docker -v X:/sys/fs/cgroup/x)."""
     if len(cgroup_sources) == 1 and cgroup_sources[0][0] == "":
         _bind(cgroup_sources[0][1], target, flags | MS_BIND | MS_REC)
         return
@@ -1232,9 +1267,6 @@ def mount_cgroupfs(target, flags, cgroup_sources):
             for alias in name.split(","):
                 if not os.path.lexists(os.path.join(target, alias)):
                     os.symlink(name, os.path.join(target, alias))
-    if flags & MS_RDONLY:
-        mount(None, target, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID |
-              MS_NODEV | MS_NOEXEC)
 
 
 def mount_tmpfs_copy_up(target, flags, data, keep_owner):
@@ -1331,6 +1363,22 @@ def mount_into_rootfs(rootfs, step, mount_label=None, cgroup_sources=()):
             strerror(e))) from None
 
 
+def make_parent_mount_private(path):
+    """Make the mount that `path` is on private, if it is shared (runc's
+    rootfsParentMountPrivate)."""
+    best, shared = "", False
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split(" - ")[0].split()
+            point = fields[4].replace("\\040", " ")
+            if ((path == point or path.startswith(point.rstrip("/") + "/"))
+                    and len(point) >= len(best)):
+                best = point
+                shared = any(o.startswith("shared:") for o in fields[6:])
+    if shared:
+        mount(None, best, None, MS_PRIVATE)
+
+
 def pivot_into_rootfs(rootfs, no_pivot, own_mount_ns):
     """Make rootfs the process's /. pivot_root(2) where possible, so the host's
     root is unmounted from the container; where it is refused (a rootfs on
@@ -1342,6 +1390,7 @@ def pivot_into_rootfs(rootfs, no_pivot, own_mount_ns):
         os.chdir("/")
         return
     if not no_pivot:
+        old_root = os.open("/", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
             # pivot_root(".", ".") stacks the old root on top of the new one,
             # and saves making a directory for it in a rootfs that may be
@@ -1351,13 +1400,15 @@ def pivot_into_rootfs(rootfs, no_pivot, own_mount_ns):
             if e.errno != errno.EINVAL:  # initramfs cannot be pivoted
                 raise
         else:
-            # "." names the new root to mount(2) but the old root stacked on
-            # it to umount2(2), which looks up mount points; the old root is
-            # a slave already (see container_init_stage2), so detaching it
-            # cannot reach the host.
+            # The old root is made a slave before it is detached, so that the
+            # detach cannot reach the host whatever rootfsPropagation is.
+            os.fchdir(old_root)
+            mount(None, ".", None, MS_SLAVE | MS_REC)
             umount2(".", MNT_DETACH)
             os.chdir("/")
             return
+        finally:
+            os.close(old_root)
     mount(rootfs, "/", None, MS_MOVE)
     os.chroot(".")
     os.chdir("/")
@@ -1394,6 +1445,19 @@ def remount_root_readonly():
     """root.readonly: remount / read-only, keeping its other flags."""
     flags = os.statvfs("/").f_flag & (MS_NOSUID | MS_NODEV | MS_NOEXEC)
     mount(None, "/", None, MS_BIND | MS_REMOUNT | MS_RDONLY | flags)
+
+
+def unmount_below(path):
+    """Lazily unmount every mount at or below path, deepest first."""
+    prefix = path.rstrip("/") + "/"
+    with open("/proc/self/mountinfo") as f:
+        points = [line.split()[4].replace("\\040", " ") for line in f]
+    for mp in sorted((p for p in points if p == path or p.startswith(prefix)),
+                     key=len, reverse=True):
+        try:
+            umount2(mp, MNT_DETACH)
+        except OSError:
+            pass
 
 
 def apply_sysctls(sysctl):
@@ -1637,11 +1701,12 @@ def setup_console(console_fd, proc, dev_console):
     """process.terminal (runc's docs/terminals.md): make a pty inside the
     container, send its master over the console socket (SCM_RIGHTS), and
     make the slave the process's stdio and controlling terminal, owned by
-    the process's user (who could not reopen it otherwise)."""
+    the process's user (who could not reopen it otherwise); its group stays
+    devpts's (tty), as with runc."""
     import _socket
     import fcntl
     master, slave = os.openpty()  # the container's /dev/ptmx: its own devpts
-    os.fchown(slave, proc["uid"], proc["gid"])
+    os.fchown(slave, proc["uid"], -1)
     rows, cols = proc["console_size"]
     if rows or cols:
         set_window_size(slave, rows, cols)
@@ -1680,6 +1745,28 @@ def receive_console_master(sock):
     return fds[0]
 
 
+def connect_console_socket(console_socket):
+    """--console-socket: a path to connect to, or an already connected
+    socket (run and exec in the foreground make their own pair)."""
+    import _socket
+    if console_socket is None or isinstance(console_socket, _socket.socket):
+        return console_socket
+    s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    try:
+        s.connect(console_socket)
+    except OSError as e:
+        s.close()
+        raise BrownieError("--console-socket %s: cannot connect: %s"
+                           % (console_socket, strerror(e))) from None
+    return s
+
+
+def console_pair():
+    """A connected pair standing in for a --console-socket: ours, theirs."""
+    import _socket
+    return _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM)
+
+
 def proxy_terminal(master):
     """Be the console of a `run` or `exec` in the foreground: the caller's
     terminal in raw mode, copied to and from the pty master, the window size
@@ -1701,7 +1788,10 @@ def proxy_terminal(master):
         if stdin_tty:
             tty.setraw(0)
             resize()
-            signal.signal(signal.SIGWINCH, resize)
+            try:
+                signal.signal(signal.SIGWINCH, resize)
+            except ValueError:
+                pass  # not the main thread: the size is passed on once
         inputs = [master, 0]
         while True:
             try:
@@ -1727,6 +1817,29 @@ def proxy_terminal(master):
         if saved is not None:
             termios.tcsetattr(0, termios.TCSADRAIN, saved)
         os.close(master)
+
+
+def container_env(proc):
+    env = {}
+    for e in proc["env"]:
+        k, v = e.split("=", 1)
+        env[k] = v
+    if "HOME" not in env:
+        env["HOME"] = _home_of(proc["uid"])
+    return env
+
+
+def _home_of(uid):
+    """HOME from the container's /etc/passwd, as runc sets it."""
+    try:
+        with open("/etc/passwd") as f:
+            for line in f:
+                parts = line.rstrip("\n").split(":")
+                if len(parts) >= 6 and parts[2] == str(uid):
+                    return parts[5]
+    except OSError:
+        pass
+    return "/"
 
 
 def reset_signal_dispositions():
@@ -1757,7 +1870,7 @@ def enter_cwd(cwd, permission_ok=False):
     return True
 
 
-def finalize_process(proc, seccomp):
+def finalize_process(proc, seccomp, exe):
     """Everything between the container's setup and execve, in the order the
     kernel imposes, with the seccomp filter last of all, so that nothing the
     runtime does is judged by the container's profile (a minimal allow-list
@@ -1766,7 +1879,9 @@ def finalize_process(proc, seccomp):
     the process's capabilities from its bounding, inheritable and ambient
     sets (root: bounding | inheritable; other users: ambient), so nothing of
     it survives. Returns the seccomp notify fd, if the filter has
-    SCMP_ACT_NOTIFY rules."""
+    SCMP_ACT_NOTIFY rules. `exe` is the program found while still root,
+    None if process.cwd was not to be entered by root: then it is looked
+    for now. Returns (program, notify fd or None)."""
     apply_rlimits(proc["rlimits"])
     if proc["io_priority"] is not None:
         set_io_priority(proc["io_priority"])
@@ -1788,9 +1903,11 @@ def finalize_process(proc, seccomp):
         apply_capabilities(caps or dict.fromkeys(CAPABILITY_SETS, 0), admin)
     if not entered:
         enter_cwd(proc["cwd"])
+    if exe is None:
+        exe = find_executable(proc["args"][0], proc["env"])
     if proc["no_new_privs"]:
         prctl(PR_SET_NO_NEW_PRIVS, 1)
-    return install_seccomp(seccomp) if seccomp else None
+    return exe, install_seccomp(seccomp) if seccomp else None
 
 # ============================================================================
 # 9. seccomp
@@ -3200,6 +3317,11 @@ def _systemd_cgroup_path(cgroups_path, container_id):
         parent, prefix, name = parts
     if not name:
         raise ConfigError("linux.cgroupsPath", 'empty unit name in "%s"' % cgroups_path)
+    for part in (prefix, name):
+        if "/" in part or part in (".", ".."):
+            # systemd refuses such unit names; as a path they could climb.
+            raise ConfigError("linux.cgroupsPath", 'invalid unit name part "%s" in "%s"'
+                              % (part, cgroups_path))
     if name.endswith(".slice"):
         unit = name
     else:
@@ -3268,10 +3390,22 @@ def _or_empty(obj, key):
     return [] if value is None else value
 
 
-def validate_resources(resources, field="linux.resources", layout=None):
+def validate_resources(resources, field="linux.resources", layout=None,
+                       source="config.json"):
     """Check linux.resources against the spec's types and ranges (and
-    return them); raise ConfigError naming the exact field. `unified` also needs a cgroup v2
-    hierarchy on the host (`layout`, default: this host's)."""
+    return them); raise ConfigError naming the exact field, and `source`
+    (what they came from: config.json, or `update`'s resources). `unified`
+    also needs a cgroup v2 hierarchy on the host (`layout`, default: this
+    host's)."""
+    try:
+        return _validate_resources(resources, field, layout)
+    except ConfigError as e:
+        if e.source == source:
+            raise
+        raise ConfigError(e.field, e.message, source) from None
+
+
+def _validate_resources(resources, field, layout):
     r = _obj_field(resources, field)
     for i, rule in enumerate(_list_field(_or_empty(r, "devices"), field + ".devices")):
         _validate_device_rule(rule, "%s.devices[%d]" % (field, i))
@@ -3300,9 +3434,7 @@ def validate_resources(resources, field="linux.resources", layout=None):
             raise ConfigError(f + ".burst", "must not be larger than quota (%d)" % quota)
     if r.get("pids") is not None:
         pids = _obj_field(r["pids"], field + ".pids")
-        if pids.get("limit") is None:
-            raise ConfigError(field + ".pids.limit", "is required")
-        _int_field(pids["limit"], field + ".pids.limit", _INT64)
+        _optional(pids, "limit", field + ".pids", _int_field, _INT64)  # (OPTIONAL since 1.2)
     if r.get("blockIO") is not None:
         _validate_block_io(r["blockIO"], field + ".blockIO")
     for i, limit in enumerate(_list_field(_or_empty(r, "hugepageLimits"), field + ".hugepageLimits")):
@@ -3332,7 +3464,7 @@ def validate_resources(resources, field="linux.resources", layout=None):
                 raise ConfigError(f, "needs hcaHandles or hcaObjects")
             for key in ("hcaHandles", "hcaObjects"):
                 _optional(limits, key, f, _int_field, _UINT32)
-    if r.get("unified"):
+    if r.get("unified") is not None:
         for key, value in _obj_field(r["unified"], field + ".unified").items():
             f = '%s.unified["%s"]' % (field, key)
             _str_field(value, f)
@@ -3343,7 +3475,8 @@ def validate_resources(resources, field="linux.resources", layout=None):
                 # kill, cgroup.subtree_control reshape the tree...
                 raise ConfigError(f, "only the limits %s of the cgroup.* files may be set"
                                   % ", ".join(_UNIFIED_CGROUP_KEYS))
-        if not any(h["version"] == 2 for h in (cgroup_layout() if layout is None else layout)):
+        if r["unified"] and not any(h["version"] == 2 for h in (
+                cgroup_layout() if layout is None else layout)):
             raise ConfigError(field + ".unified", "this host has no cgroup v2 hierarchy mounted")
     return r
 
@@ -3958,6 +4091,15 @@ def attach_device_filter(cgroup_dir, rules, field="linux.resources.devices"):
         os.close(dir_fd)
 
 
+def _field_paths(obj, prefix):
+    """Every field path in a JSON object: {"a": {"b": 1}} -> prefix.a.b."""
+    paths = []
+    for key, value in (obj or {}).items():
+        path = "%s.%s" % (prefix, key)
+        paths += _field_paths(value, path) if isinstance(value, dict) else [path]
+    return paths
+
+
 def merge_resources(base, update):
     """`update` laid over `base` (both LinuxResources), objects merged key by
     key, anything else replaced: what `update` needs so that the v2
@@ -4085,17 +4227,20 @@ class Cgroup:
 
     @property
     def owned(self):
-        """Did this container make its cgroup? Only then are all the
-        processes in it the container's, and may delete kill them all (a
-        container started later with the same cgroupsPath joins it, and
-        shares its fate)."""
+        """Did this container make its cgroup (in some hierarchy)? The
+        processes there are then the container's, and delete may kill them
+        all (a container started later with the same cgroupsPath joins it,
+        and shares its fate)."""
         return self._primary_dir() in self.created
 
     def _primary_dir(self):
         # The hierarchy whose process list the container's pids are read
-        # from: the freezer's when v1 has one (freeze and list agree), else v2.
+        # from: the freezer's when v1 has one (freeze and list agree), else
+        # v2; but one whose directory this container made, where it can.
         v2 = self._v2()
-        return self._v1_dir("freezer") or (v2 and v2["dir"]) or self.hierarchies[0]["dir"]
+        dirs = [self._v1_dir("freezer"), v2 and v2["dir"]] + [h["dir"] for h in self.hierarchies]
+        dirs = [d for d in dirs if d]
+        return next((d for d in dirs if d in self.created), dirs[0])
 
     # -- lifecycle
 
@@ -5046,11 +5191,13 @@ def container_init_stage2(plan, new, rfd, wfd, start_fd, console_fd):
     if "network" in new:
         bring_up_loopback()
     if own_mount_ns:
-        # Whatever rootfsPropagation says, the host's tree is made a slave
-        # first: nothing we mount, and above all not the detach of the old
-        # root after pivot_root, may propagate back to the host. A slave
-        # tree also satisfies pivot_root, which refuses shared parents.
-        mount(None, "/", None, MS_SLAVE | MS_REC)
+        # As runc: the host's tree gets rootfsPropagation (rslave unless it
+        # says otherwise: with rshared, what the container mounts in a
+        # shared volume reaches the host); the mount holding the rootfs is
+        # made private, so that binding the rootfs onto itself propagates
+        # nowhere and pivot_root (which refuses shared parents) may be used.
+        mount(None, "/", None, plan["root_propagation"] or MS_SLAVE | MS_REC)
+        make_parent_mount_private(rootfs)
         mount(rootfs, rootfs, None, MS_BIND | MS_REC)
     for step in plan["mounts"]:
         mount_into_rootfs(rootfs, step, plan["mount_label"],
@@ -5089,8 +5236,11 @@ def container_init_stage2(plan, new, rfd, wfd, start_fd, console_fd):
         _check(_libc.personality(plan["personality"]), "personality")
     exe = None
     if proc is not None:
-        enter_cwd(proc["cwd"])
-        exe = find_executable(proc["args"][0], proc["env"])
+        # The program is looked for now, as root, so that a missing one
+        # fails create as with runc; unless process.cwd is a directory only
+        # the process's user may enter (then it is done after the switch).
+        if enter_cwd(proc["cwd"], permission_ok=True):
+            exe = find_executable(proc["args"][0], proc["env"])
         # rlimits now, so that one the kernel refuses fails create (as with
         # runc), not start; the process inherits them.
         apply_rlimits(proc["rlimits"])
@@ -5113,6 +5263,12 @@ def container_init_stage2(plan, new, rfd, wfd, start_fd, console_fd):
         import _socket
         exec_process(proc, exe, plan.get("seccomp"), plan["preserve_fds"],
                      _socket.socket(fileno=os.dup(conn)))
+    except ExecveFailed as e:
+        # As with runc, whose start has returned by then: start succeeds,
+        # and the process "exits 1", saying why on its stderr (docker logs;
+        # a restart policy applies).
+        os.write(2, ("brownie: %s\n" % e).encode())
+        os._exit(1)
     except BaseException as e:
         os.write(conn, error_text(e).encode())
         os._exit(1)
@@ -5141,29 +5297,6 @@ def wait_for_start(start_fd):
             listener.close()
             return conn
         os.close(conn)
-
-
-def container_env(proc):
-    env = {}
-    for e in proc["env"]:
-        k, v = e.split("=", 1)
-        env[k] = v
-    if "HOME" not in env:
-        env["HOME"] = _home_of(proc["uid"])
-    return env
-
-
-def _home_of(uid):
-    """HOME from the container's /etc/passwd, as runc sets it."""
-    try:
-        with open("/etc/passwd") as f:
-            for line in f:
-                parts = line.rstrip("\n").split(":")
-                if len(parts) >= 6 and parts[2] == str(uid):
-                    return parts[5]
-    except OSError:
-        pass
-    return "/"
 
 
 def enter_container(init_pid, namespaces, keep, proc, seccomp, console,
@@ -5196,8 +5329,9 @@ def enter_container(init_pid, namespaces, keep, proc, seccomp, console,
         os.setsid()
         if console is not None:
             setup_console(console.fileno(), proc, False)
-        enter_cwd(proc["cwd"])
-        exe = find_executable(proc["args"][0], proc["env"])
+        exe = None
+        if enter_cwd(proc["cwd"], permission_ok=True):  # (as in stage 2)
+            exe = find_executable(proc["args"][0], proc["env"])
         send_message(wfd, "ready")
         _expect(rfd, "go")
         exec_process(proc, exe, seccomp, preserve_fds, notify_sock)
@@ -5209,8 +5343,8 @@ def enter_container(init_pid, namespaces, keep, proc, seccomp, console,
 def check_preserved_fds(preserve_fds):
     """--preserve-fds N passes fds 3..3+N-1: each must be open here, or the
     runtime's own descriptors would land in those slots (runc refuses too)."""
-    if preserve_fds < 0:
-        raise BrownieError("--preserve-fds %d: must not be negative" % preserve_fds)
+    if type(preserve_fds) is not int or preserve_fds < 0:
+        raise BrownieError("--preserve-fds %r: must be a number, 0 or more" % (preserve_fds,))
     for fd in range(3, 3 + preserve_fds):
         try:
             os.fstat(fd)
@@ -5230,16 +5364,21 @@ def exec_process(proc, exe, seccomp, preserve_fds, notify_sock=None):
         except OSError:
             pass
     reset_signal_dispositions()
-    notify_fd = finalize_process(proc, seccomp)
-    if notify_fd is not None:
+    exe, notify_fd = finalize_process(proc, seccomp, exe)
+    if notify_fd is not None:  # (start and exec always give a notify_sock)
         import _socket
-        if notify_sock is None:
-            raise BrownieError("linux.seccomp: SCMP_ACT_NOTIFY is not supported "
-                               "for exec")
         notify_sock.sendmsg([b"\0"], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS,
                                         struct.pack("i", notify_fd))])
         os.close(notify_fd)
-    os.execve(exe, proc["args"], env)
+    try:
+        os.execve(exe, proc["args"], env)
+    except OSError as e:
+        raise ExecveFailed("exec %s: %s" % (exe, strerror(e))) from None
+
+
+class ExecveFailed(BrownieError):
+    """execve(2) itself failed (a script's interpreter is missing, say):
+    everything else was done, and the program found."""
 
 # ============================================================================
 # 13. the Container API (runtime.md "Operations")
@@ -5259,37 +5398,6 @@ BROWNIE_PATH = os.path.abspath(__file__)
 # a lookup on PATH) importing this file, as the shell lines at its top do.
 BOOT = ("import sys, os; sys.path.insert(0, os.path.dirname(os.path.realpath(sys.argv[1]))); "
         "import brownie; brownie.main(sys.argv[2:])")  # (line 2's, word for word)
-
-
-def connect_console_socket(console_socket):
-    """--console-socket: a path to connect to, or an already connected
-    socket (run and exec in the foreground make their own pair)."""
-    import _socket
-    if console_socket is None or isinstance(console_socket, _socket.socket):
-        return console_socket
-    s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
-    try:
-        s.connect(console_socket)
-    except OSError as e:
-        s.close()
-        raise BrownieError("--console-socket %s: cannot connect: %s"
-                           % (console_socket, strerror(e))) from None
-    return s
-_warning_sink = None
-
-
-def warn(message):
-    """A warning for the user: to the --log file and stderr, via the CLI."""
-    if _warning_sink is not None:
-        _warning_sink(message)
-    else:
-        say("warning: " + message)
-
-
-def say(message):
-    """One line "brownie: ..." on stderr (which a caller may have closed)."""
-    if sys.stderr is not None:
-        sys.stderr.write("brownie: %s\n" % message)
 
 
 def _pidfd_open(pid):
@@ -5367,6 +5475,31 @@ def _pid_namespace(pid):
         return None
 
 
+def reap_adopted(belongs):
+    """Reap the zombies among this process's children for which
+    belongs(pid) holds. A subreaper (brownie itself in run_container and
+    exec, or its caller) adopts a container's orphans, an exec'd process
+    among them; and the init of a pid namespace cannot finish exiting while
+    a zombie of its namespace waits to be reaped."""
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open("/proc/self/task/%s/children" % task) as f:
+                children = [int(p) for p in f.read().split()]
+        except OSError:
+            continue
+        for child in children:
+            try:
+                with open("/proc/%d/stat" % child, "rb") as f:
+                    zombie = f.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+            except OSError:
+                continue
+            if zombie and belongs(child):
+                try:
+                    os.waitpid(child, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+
+
 def _reap(pid):
     """waitpid for a child of ours; one the caller's SIGCHLD handler (or
     SIG_IGN) already reaped is fine too."""
@@ -5402,7 +5535,7 @@ class Container:
     """
 
     def __init__(self, root, container_id, state):
-        self.root = root
+        self.root = os.path.abspath(root)  # the caller may chdir later
         self.id = container_id
         self._state = state
 
@@ -5438,6 +5571,8 @@ class Container:
             names = sorted(os.listdir(root))
         except FileNotFoundError:
             return []
+        except OSError as e:
+            raise BrownieError("state root %s: %s" % (root, strerror(e))) from None
         out = []
         for name in names:
             try:
@@ -5655,14 +5790,11 @@ class Container:
         os.close(from_init_r)
 
     def _apply_resources(self, cgroup, resources, plan):
-        # Like runc, every container may use the standard /dev nodes and its
-        # linux.devices whatever linux.resources.devices says.
+        # Like runc, every container may use the standard /dev nodes
+        # whatever linux.resources.devices says; a node of linux.devices
+        # only as those rules allow (docker --device /dev/x:r gives "r").
         seen = len(cgroup.warnings)
-        cgroup.apply(resources, extra_devices=ALLOWED_DEVICE_RULES + [
-            {"allow": True, "type": "c" if kind == "u" else kind,
-             "major": major, "minor": minor, "access": "rwm"}
-            for path, kind, major, minor, mode, uid, gid in plan["devices"]
-            if kind != "p"])
+        cgroup.apply(resources, extra_devices=ALLOWED_DEVICE_RULES)
         for w in cgroup.warnings[seen:]:
             warn(w)
         owner = cgroup_owner(plan)
@@ -5728,8 +5860,13 @@ class Container:
     def kill(self, sig=signal.SIGTERM, all=False):
         """runtime.md "kill": signal the process (or, with all, every process
         of the container). sig: a number, or a name with or without SIG."""
-        sig = parse_signal(str(sig))
+        sig = parse_signal(sig if isinstance(sig, str) else str(int(sig)))
         status = self.status
+        if all and status == "stopped":
+            # What the process left (in the host's pid namespace, say): runc
+            # signals it, and containerd counts on that.
+            self._signal_processes(sig)
+            return
         if status in ("stopped", "creating"):
             raise ContainerError("container not running")
         if all:
@@ -5767,16 +5904,17 @@ class Container:
         except ProcessLookupError:
             pass
         if self.pid:
-            # The init of a pid namespace does not finish exiting while a
-            # zombie of its namespace waits for its parent; when that is us
-            # (a subreaper that adopted an exec'd process), only we can end
-            # the wait by reaping it.
             while not wait_for_exit(self.pid, self._state.get("pid_start"), 0.05):
-                for pid in doomed:
-                    try:
-                        os.waitpid(pid, os.WNOHANG)
-                    except ChildProcessError:
-                        pass
+                self._reap_adopted(doomed)
+        return doomed
+
+    def _reap_adopted(self, pids=(), but=None):
+        """reap_adopted, for this container's processes: those of its pid
+        namespace, or `pids` (seen in its cgroup) without one; never `but`
+        (the one a caller waits for itself)."""
+        ns = self._state.get("pid_ns")
+        reap_adopted(lambda p: p != but and (
+            p in pids or ns is not None and _pid_namespace(p) == ns))
 
     def wait(self):
         """Wait for the container's process to exit. Returns its exit status
@@ -5937,11 +6075,15 @@ class Container:
         fails the state stays, so that delete can be tried again (quiet: a
         failed create, whose error is the one to report, removes it)."""
         try:
+            doomed = self.pids()
             if self._live_status() != "stopped" or self._state["status"] == "creating":
-                self._kill_all(signal.SIGKILL)
-            self.cgroup().destroy()
+                doomed += self._kill_all(signal.SIGKILL)
+            self.cgroup().destroy()  # (waits until its processes are gone)
             if self._state.get("shares_host_mounts"):
                 unmount_below(self._state["rootfs"])
+            # Our zombies of the container: its init when we are its
+            # subreaper, and what we adopted of it.
+            self._reap_adopted(doomed + [self.pid])
         except Exception:
             if not quiet:
                 sd.unlock()
@@ -5995,10 +6137,14 @@ class Container:
             if self._live_status() == "stopped":
                 raise ContainerError("container not running")
             merged = merge_resources(self._state.get("resources") or {}, resources)
+            validate_resources(merged, source="update")
             cgroup = self.cgroup()
-            cgroup.apply(merged)
+            cgroup.apply(merged, extra_devices=ALLOWED_DEVICE_RULES)  # (as create)
+            # Only what this update asked for may warn (runc warns once).
+            asked = _field_paths(resources, "linux.resources")
             for w in cgroup.warnings:
-                warn(w)
+                if any(w.startswith(p) for p in asked):
+                    warn(w)
             self._state["resources"] = merged
             sd.write(self._state)
         finally:
@@ -6007,19 +6153,6 @@ class Container:
     def stats(self):
         """runc events --stats data: cpu, memory, pids, blkio, hugetlb."""
         return self.cgroup().stats()
-
-
-def unmount_below(path):
-    """Lazily unmount every mount at or below path, deepest first."""
-    prefix = path.rstrip("/") + "/"
-    with open("/proc/self/mountinfo") as f:
-        points = [line.split()[4].replace("\\040", " ") for line in f]
-    for mp in sorted((p for p in points if p == path or p.startswith(prefix)),
-                     key=len, reverse=True):
-        try:
-            umount2(mp, MNT_DETACH)
-        except OSError:
-            pass
 
 
 def exit_status(status):
@@ -6055,7 +6188,7 @@ def run_container(container_id, bundle=".", root=DEFAULT_ROOT, detach=False,
     with Subreaper():
         c, master = _create_and_start(container_id, bundle, root, False, create_options)
         try:
-            status = wait_in_foreground(c.pid, master, reap_orphans)
+            status = wait_in_foreground(c.pid, master, reap_orphans, c)
         finally:
             if not keep:
                 c.discard()
@@ -6086,13 +6219,22 @@ class Subreaper:
     """While held, orphaned descendants come to this process instead of pid
     1: the container's init is orphaned when stage 1 of the init exits, and
     `run` and `exec` in the foreground must wait for it (and reap whatever
-    else it leaves)."""
+    else it leaves). The flag is the process's: threads holding it at once
+    share it, and the last one out puts back what was there before."""
+
+    _lock = _thread.allocate_lock()
+    _holders = 0
+    _was = 0
 
     def __enter__(self):
-        flag = ctypes.c_int(0)
-        prctl(PR_GET_CHILD_SUBREAPER, ctypes.addressof(flag))
-        self.was = flag.value
-        prctl(PR_SET_CHILD_SUBREAPER, 1)
+        cls = Subreaper
+        with cls._lock:
+            if cls._holders == 0:
+                flag = ctypes.c_int(0)
+                prctl(PR_GET_CHILD_SUBREAPER, ctypes.addressof(flag))
+                cls._was = flag.value
+                prctl(PR_SET_CHILD_SUBREAPER, 1)
+            cls._holders += 1
         # A caller that ignores SIGCHLD has its children reaped by the
         # kernel, and the process's exit status with them.
         self.sigchld = None
@@ -6104,23 +6246,22 @@ class Subreaper:
         return self
 
     def __exit__(self, *exc):
-        prctl(PR_SET_CHILD_SUBREAPER, self.was)
+        cls = Subreaper
+        with cls._lock:
+            cls._holders -= 1
+            if cls._holders == 0:
+                prctl(PR_SET_CHILD_SUBREAPER, cls._was)
         if self.sigchld is not None:
             signal.signal(signal.SIGCHLD, self.sigchld)
 
 
-def console_pair():
-    """A connected pair standing in for a --console-socket: ours, theirs."""
-    import _socket
-    return _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM)
-
-
-def wait_in_foreground(pid, master, reap_orphans=False):
+def wait_in_foreground(pid, master, reap_orphans=False, container=None):
     """Wait for process `pid` as its subreaper, forwarding signals to it (and
     being its terminal when there is a pty master); returns its status. With
     reap_orphans (the CLI, whose children are all ours), every orphan the
     container leaves is reaped meanwhile, as tini does; a library caller's
-    own children are left alone."""
+    own children are left alone, but the zombies of `container` are reaped
+    (its pid namespace could not end otherwise)."""
     forwarded = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM,
                  signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH, signal.SIGCONT,
                  signal.SIGALRM, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
@@ -6140,6 +6281,11 @@ def wait_in_foreground(pid, master, reap_orphans=False):
         proxy_terminal(master)
     status = 255
     while True:
+        if not reap_orphans and container is not None:
+            # Wake up now and then to reap the container's zombies (an exec
+            # --detach meanwhile); the pidfd says at once when pid exits.
+            while not wait_for_exit(pid, process_start_time(pid), 0.1):
+                container._reap_adopted(but=pid)
         try:
             reaped, wstatus = os.wait() if reap_orphans else os.waitpid(pid, 0)
         except ChildProcessError:
@@ -6536,8 +6682,16 @@ def cmd_ps(args, opts):
         print(json.dumps(pids))
         return
     import subprocess
-    out = subprocess.run(["ps"] + (args.ps_args or ["-ef"]), stdout=subprocess.PIPE,
-                         universal_newlines=True, check=True).stdout.splitlines()
+    argv = ["ps"] + (args.ps_args or ["-ef"])
+    try:
+        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True)
+    except OSError as e:
+        raise BrownieError("ps: %s" % strerror(e)) from None
+    out = p.stdout.splitlines()
+    if p.returncode != 0 or not out or "PID" not in out[0].split():
+        why = (p.stderr.strip().splitlines() or ["its output has no PID column"])[0]
+        raise BrownieError("%s: %s" % (" ".join(argv), why))
     pid_col = out[0].split().index("PID")
     print(out[0])
     for line in out[1:]:
@@ -6679,9 +6833,9 @@ def cmd_events(args, opts):
         if data is not None:
             event["data"] = data
         print(json.dumps(event), flush=True)
+    if c.status == "stopped":  # runc: no events of a stopped container
+        raise ContainerError("container %r is not running" % c.id)
     if args.stats:
-        if c.status == "stopped":  # runc: no statistics of a stopped container
-            raise ContainerError("container %r is not running" % c.id)
         emit("stats", c.stats())
         return
     interval = _positive_duration(args.interval)

@@ -402,7 +402,8 @@ def test_device_filter_program_shape():
     ({"cpu": {"shares": -1}}, "linux.resources.cpu.shares", "between 0 and"),
     ({"cpu": {"cpus": "0-a"}}, "linux.resources.cpu.cpus", "invalid list"),
     ({"cpu": {"quota": 1000, "burst": 2000}}, "linux.resources.cpu.burst", "larger than quota"),
-    ({"pids": {}}, "linux.resources.pids.limit", "is required"),
+    ({"pids": {"limit": "x"}}, "linux.resources.pids.limit", "must be an integer"),
+    ({"unified": []}, "linux.resources.unified", "must be an object"),
     ({"blockIO": {"weight": 70000}}, "linux.resources.blockIO.weight", "between 0 and 65535"),
     ({"blockIO": {"weightDevice": [{"major": 8, "minor": 0}]}},
      "linux.resources.blockIO.weightDevice[0]", "weight or leafWeight"),
@@ -494,7 +495,8 @@ def test_systemd_paths_fall_back_to_cgroupfs(path, systemd, expected):
     assert len(cg.warnings) == 1 and "using cgroupfs at " + expected in cg.warnings[0]
 
 
-@pytest.mark.parametrize("path", ["a:b", "bad:docker:abc", "a--b.slice:p:n", "x.slice:p:"])
+@pytest.mark.parametrize("path", ["a:b", "bad:docker:abc", "a--b.slice:p:n", "x.slice:p:",
+                                  "x.slice:p:../../y", "x.slice:p/q:n", "x.slice:..:n"])
 def test_bad_systemd_paths(path):
     with pytest.raises(brownie.ConfigError) as e:
         brownie.Cgroup.for_container("id", path, systemd=True, layout=FAKE_LAYOUT)

@@ -302,3 +302,15 @@ def test_ambient_not_inheritable_is_skipped_with_a_warning(rt, tmp_path):
     assert r.rc == 0, r
     assert "CapAmb:\t0000000000000000" in r.out, r
     assert "process.capabilities.ambient" in r.err and "CAP_KILL" in r.err, r
+
+
+def test_namespace_path_that_is_no_namespace(rt, tmp_path):
+    """A fifo (which open would block on) or a directory is refused by name."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(str(fifo))
+    for path in (fifo, tmp_path):
+        b = make_bundle(tmp_path, name="b-%s" % path.name, edit=lambda c, p=path: c["linux"][
+            "namespaces"].append({"type": "user", "path": str(p)}))
+        rt.fails("create", "--bundle", b, rt.new_id(),
+                 needles=["linux.namespaces[6].path", "not a namespace file"])
+    rt.assert_nothing_left()

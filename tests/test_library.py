@@ -289,11 +289,12 @@ def test_kill_takes_names_and_refuses_nonsense(rt, tmp_path):
         assert c.status == "stopped"
 
 
-@pytest.mark.parametrize("failure", ["cwd", "program", "hook"])
+@pytest.mark.parametrize("failure", ["cwd", "program", "hook", "poststart"])
 def test_failed_run_leaves_no_zombie(rt, tmp_path, failure):
     edit = {"cwd": lambda c: c["process"].update(cwd="/etc/passwd"),
             "program": lambda c: c["process"].update(args=["/no/such/program"]),
-            "hook": lambda c: c.update(hooks={"createRuntime": [{"path": "/bin/false"}]})}
+            "hook": lambda c: c.update(hooks={"createRuntime": [{"path": "/bin/false"}]}),
+            "poststart": lambda c: c.update(hooks={"poststart": [{"path": "/bin/false"}]})}
     b = make_bundle(tmp_path, edit=edit[failure])
     with pytest.raises(brownie.BrownieError):
         brownie.run_container(rt.new_id(), bundle=str(b), root=str(rt.root))
@@ -335,6 +336,96 @@ def test_run_container_from_a_thread(rt, tmp_path):
     t.join(60)
     assert result == {"status": 2}
     assert brownie.Container.list(root=str(rt.root)) == []
+
+
+def test_detached_exec_while_run_container_waits(rt, tmp_path):
+    """A detached exec from another thread while run_container waits: its
+    process is orphaned to us, and the container's pid namespace cannot
+    end until that zombie is reaped: run_container must still return."""
+    import threading
+    b = make_bundle(tmp_path, args=sh("sleep 1.5; exit 3"))
+    cid = rt.new_id()
+    done = {}
+
+    def other():
+        wait_for(lambda: cid in [c.id for c in brownie.Container.list(str(rt.root))]
+                 and load(rt, cid).status == "running", what="running")
+        done["pid"] = rt.see(load(rt, cid).exec(args=["sleep", "60"], detach=True))
+    t = threading.Thread(target=other)
+    t.start()
+    assert brownie.run_container(cid, bundle=str(b), root=str(rt.root)) == 3
+    t.join(30)
+    assert "pid" in done and zombies_of_ours() == []
+
+
+def test_background_child_without_a_pid_namespace(rt, tmp_path):
+    """Without a pid namespace the container's orphans come to us: none is
+    left a zombie after run_container."""
+    def edit(c):
+        c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "pid"]
+    b = make_bundle(tmp_path, args=sh("sleep 30 & exit 4"), edit=edit)
+    assert brownie.run_container(rt.new_id(), bundle=str(b), root=str(rt.root)) == 4
+    assert zombies_of_ours() == []
+
+
+def test_two_threads_run_containers_at_once(rt, tmp_path):
+    import threading
+    bundles = [make_bundle(tmp_path, name="b%d" % i, args=sh("sleep 0.5; exit %d" % i))
+               for i in (1, 2, 3)]
+    results = {}
+
+    def work(i):
+        results[i] = brownie.run_container(rt.new_id(), bundle=str(bundles[i - 1]),
+                                           root=str(rt.root))
+    threads = [threading.Thread(target=work, args=(i,)) for i in (1, 2, 3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert results == {1: 1, 2: 2, 3: 3}
+    assert is_subreaper() == 0
+
+
+def test_exec_flags_are_checked(rt, tmp_path):
+    b = make_bundle(tmp_path, args=["sleep", "30"])
+    with brownie.Container.create(rt.new_id(), bundle=str(b), root=str(rt.root)) as c:
+        rt.see(c.pid)
+        c.start()
+        for bad, words in ((dict(args="true"), "list of strings"),
+                           (dict(args=["true"], env=["NOEQUALS"]), "KEY=value"),
+                           (dict(args=["true"], cwd="rel"), "absolute"),
+                           (dict(args=["true"], preserve_fds="1"), "--preserve-fds")):
+            with pytest.raises(brownie.BrownieError, match=words):
+                c.exec(**bad)
+        assert c.exec(args=["true"], user=1000) == 0
+
+
+def test_relative_root_and_a_chdir(rt, tmp_path, monkeypatch):
+    b = make_bundle(tmp_path, args=["sleep", "30"])
+    monkeypatch.chdir(str(rt.root.parent))
+    c = brownie.Container.create(rt.new_id(), bundle=str(b), root=rt.root.name)
+    rt.see(c.pid)
+    monkeypatch.chdir("/")
+    c.start()
+    assert c.status == "running"
+    c.delete(force=True)
+
+
+def test_bad_state_roots(rt, tmp_path):
+    b = make_bundle(tmp_path)
+    with pytest.raises(brownie.BrownieError, match="state root"):
+        brownie.Container.create(rt.new_id(), bundle=str(b), root="/etc/passwd/x")
+    with pytest.raises(brownie.BrownieError, match="state root"):
+        brownie.Container.list("/etc/passwd")
+
+
+def test_update_errors_name_their_source(rt, tmp_path):
+    b = make_bundle(tmp_path, args=["sleep", "30"])
+    with brownie.Container.create(rt.new_id(), bundle=str(b), root=str(rt.root)) as c:
+        rt.see(c.pid)
+        c.start()
+        with pytest.raises(brownie.ConfigError, match="^update: linux.resources.pids.limit"):
+            c.update({"pids": {"limit": "x"}})
 
 
 def test_module_docstring():

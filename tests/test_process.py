@@ -370,3 +370,35 @@ def test_rlimit_the_kernel_refuses_fails_create(rt, tmp_path):
     rt.fails("create", "--bundle", b, rt.new_id(),
              needles=["process.rlimits", "RLIMIT_NOFILE", "CAP_SYS_RESOURCE"])
     rt.assert_nothing_left()
+
+
+def test_program_whose_interpreter_is_missing(rt, tmp_path):
+    """execve itself fails (a script's #! names nothing): as with runc,
+    start succeeds and the process exits 1, saying why on its stderr."""
+    b = make_bundle(tmp_path, args=["/bad"])
+    script = b / "rootfs" / "bad"
+    script.write_text("#!/nonexistent/interp\n")
+    script.chmod(0o755)
+    cid = rt.create(b)
+    rt.ok("start", cid)
+    rt.wait_status(cid, "stopped")
+    assert "exec /bad: no such file or directory" in rt.last_create.err
+    rt.ok("delete", cid)
+
+
+def test_cwd_only_the_user_may_enter_in_a_user_namespace(rt, public_tmp):
+    """Root of a user namespace may not enter a 0700 directory of the
+    process's user whose group is unmapped: the user's own switch does."""
+    def edit(c):
+        c["linux"]["namespaces"].append({"type": "user"})
+        c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 2000}]
+        c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 2000}]
+        c["process"].update(cwd="/udir", user={"uid": 1000, "gid": 1000})
+        c["process"]["capabilities"] = {k: [] for k in c["process"]["capabilities"]}
+    b = make_bundle(public_tmp, args=sh("pwd"), edit=edit)
+    udir = b / "rootfs" / "udir"
+    udir.mkdir()
+    os.chown(str(udir), 101000, 0)
+    os.chmod(str(udir), 0o700)
+    os.chmod(str(b), 0o755)
+    assert rt.output(b) == "/udir\n"

@@ -466,3 +466,68 @@ def test_mount_errors_say_what_runc_says(rt, tmp_path):
     rt.fails("create", "--bundle", b, rt.new_id(),
              needles=["mounts[7]", "no such file or directory"])
     rt.assert_nothing_left()
+
+
+def test_rshared_volume_carries_mounts_back_to_the_host(rt, tmp_path):
+    """rootfsPropagation rshared and an rshared bind (docker -v D:/data:rshared):
+    what the container mounts there appears on the host, as with runc."""
+    import subprocess
+    shared = tmp_path / "shared"
+    (shared / "sub").mkdir(parents=True)
+    subprocess.run(["mount", "--bind", str(shared), str(shared)], check=True)
+    try:
+        subprocess.run(["mount", "--make-shared", str(shared)], check=True)
+
+        def edit(c):
+            c["linux"]["rootfsPropagation"] = "rshared"
+            c["mounts"].append({"destination": "/data", "type": "bind", "source": str(shared),
+                                "options": ["rbind", "rshared"]})
+            for kind in ("bounding", "effective", "permitted"):
+                c["process"]["capabilities"][kind].append("CAP_SYS_ADMIN")
+        b = make_bundle(tmp_path, args=sh("mount -t tmpfs tmpfs /data/sub && echo mounted"),
+                        edit=edit)
+        assert rt.output(b) == "mounted\n"
+        with open("/proc/self/mountinfo") as f:
+            points = [line.split()[4] for line in f]
+        assert str(shared / "sub") in points
+        assert str(b / "rootfs") not in " ".join(points)  # nothing else came back
+    finally:
+        subprocess.run(["umount", "-R", "-l", str(shared)])
+
+
+def test_rslave_is_the_default(rt, tmp_path):
+    """Without rootfsPropagation, nothing the container mounts in a shared
+    volume reaches the host."""
+    import subprocess
+    shared = tmp_path / "shared"
+    (shared / "sub").mkdir(parents=True)
+    subprocess.run(["mount", "--bind", str(shared), str(shared)], check=True)
+    try:
+        subprocess.run(["mount", "--make-shared", str(shared)], check=True)
+
+        def edit(c):
+            c["mounts"].append({"destination": "/data", "type": "bind", "source": str(shared),
+                                "options": ["rbind"]})
+            for kind in ("bounding", "effective", "permitted"):
+                c["process"]["capabilities"][kind].append("CAP_SYS_ADMIN")
+        b = make_bundle(tmp_path, args=sh("mount -t tmpfs tmpfs /data/sub && echo mounted"),
+                        edit=edit)
+        assert rt.output(b) == "mounted\n"
+        with open("/proc/self/mountinfo") as f:
+            assert str(shared / "sub") not in [line.split()[4] for line in f]
+    finally:
+        subprocess.run(["umount", "-R", "-l", str(shared)])
+
+
+def test_cgroup_tmpfs_takes_more_mounts(rt, tmp_path):
+    """docker -v X:/sys/fs/cgroup/x: the tmpfs under a read-only cgroup
+    mount stays writable, as runc's."""
+    src = tmp_path / "x"
+    src.mkdir()
+    (src / "f").write_text("seen\n")
+    b = make_bundle(tmp_path, args=["cat", "/sys/fs/cgroup/x/f"], edit=add_mounts(
+        {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+         "options": ["ro", "nosuid", "noexec", "nodev"]},
+        {"destination": "/sys/fs/cgroup/x", "type": "bind", "source": str(src),
+         "options": ["rbind", "ro"]}))
+    assert rt.output(b) == "seen\n"

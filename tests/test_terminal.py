@@ -100,7 +100,7 @@ def test_the_pty_belongs_to_the_process_user(rt, tmp_path, console):
         rt.ok("start", cid)
         out = read_until(master, b"wrote-it")
         line = [l for l in out.decode().splitlines() if "/dev/pts/" in l][0]
-        assert line.split()[2] == "1000", line
+        assert line.split()[2:4] == ["1000", "5"], line  # the group stays tty's
     finally:
         os.close(master)
     rt.wait_status(cid, "stopped")
