@@ -5193,10 +5193,15 @@ def container_init_stage2(plan, new, rfd, wfd, start_fd, console_fd):
     if own_mount_ns:
         # As runc: the host's tree gets rootfsPropagation (rslave unless it
         # says otherwise: with rshared, what the container mounts in a
-        # shared volume reaches the host); the mount holding the rootfs is
-        # made private, so that binding the rootfs onto itself propagates
-        # nowhere and pivot_root (which refuses shared parents) may be used.
-        mount(None, "/", None, plan["root_propagation"] or MS_SLAVE | MS_REC)
+        # shared volume reaches the host; "unbindable" waits until after
+        # pivot_root, as the rootfs could not be bound otherwise); the mount
+        # holding the rootfs is made private, so that binding the rootfs
+        # onto itself propagates nowhere and pivot_root (which refuses
+        # shared parents) may be used.
+        propagation = plan["root_propagation"]
+        if not propagation or propagation & MS_UNBINDABLE:
+            propagation = MS_SLAVE | MS_REC
+        mount(None, "/", None, propagation)
         make_parent_mount_private(rootfs)
         mount(rootfs, rootfs, None, MS_BIND | MS_REC)
     for step in plan["mounts"]:
@@ -5215,8 +5220,6 @@ def container_init_stage2(plan, new, rfd, wfd, start_fd, console_fd):
     run_hooks(plan["hooks"], ("createContainer",), state)
     import_before_pivot(bool(plan["hooks"].get("startContainer")))
     pivot_into_rootfs(rootfs, plan["no_pivot"], own_mount_ns)
-    if own_mount_ns and plan["root_propagation"] is not None:
-        mount(None, "/", None, plan["root_propagation"])  # rootfsPropagation
     proc = plan["process"]
     if proc is not None:
         # A missing cwd is made, inside the new root and before it turns
@@ -5232,6 +5235,10 @@ def container_init_stage2(plan, new, rfd, wfd, start_fd, console_fd):
     mask_paths(plan["masked"])
     if plan["readonly_root"]:
         remount_root_readonly()
+    if own_mount_ns and plan["root_propagation"] is not None:
+        # rootfsPropagation on the new root, last: the binds above could
+        # not be made of an unbindable tree.
+        mount(None, "/", None, plan["root_propagation"])
     if plan["personality"] is not None:
         _check(_libc.personality(plan["personality"]), "personality")
     exe = None

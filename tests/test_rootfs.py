@@ -186,12 +186,14 @@ def test_mount_propagation_option(rt, tmp_path, option, tag, pivot):
 
 
 @pytest.mark.parametrize("propagation,tag", [("shared", "shared:"), ("private", None),
-                                             ("rprivate", None)])
+                                             ("rprivate", None), ("rshared", "shared:"),
+                                             ("unbindable", "unbindable"),
+                                             ("runbindable", "unbindable")])
 def test_rootfs_propagation(rt, tmp_path, propagation, tag):
     b = make_bundle(tmp_path, args=["cat", "/proc/self/mountinfo"],
                     linux={"rootfsPropagation": propagation})
     _, optional, _ = mountinfo_entry(rt.output(b), "/")
-    tags = [f for f in optional if ":" in f]
+    tags = [f for f in optional if ":" in f or f == "unbindable"]
     if tag is None:
         assert tags == [], optional
     else:
