@@ -1,13 +1,14 @@
 #!/bin/sh
-"exec" "/usr/bin/python3" "-IS" "-c" "import sys, os; sys.path.insert(0, os.path.dirname(os.path.realpath(sys.argv[1]))); import brownie; brownie.main(sys.argv[2:])" "$0" "$@"
+"exec" "/usr/bin/python3" "-IS" "-c" "import sys, os, _frozen_importlib_external as i; p = os.path.realpath(sys.argv[1]); m = sys.modules['brownie'] = type(sys)('brownie'); m.__file__ = p; i.SourceFileLoader('brownie', p).exec_module(m); m.main(sys.argv[2:])" "$0" "$@"
 __doc__ = """brownie: an OCI container runtime in one Python file.
 
 Run as a program, the two lines above are a shell script that starts
 /usr/bin/python3 (absolute: clients may call us with no PATH) in isolated
-mode without site (-IS), and *imports* this file instead of running it: a
-module is compiled once into __pycache__, a script on every call, and for a
-file this size compiling costs far more than running. To Python those two
-lines are a comment and a string.
+mode without site (-IS), and *imports* this file, whatever it is called
+(copied to /usr/local/sbin/runc, say), instead of running it: a module's
+bytecode is cached in __pycache__, a script is compiled on every call, and
+for a file this size compiling costs far more than running. To Python
+those two lines are a comment and a string.
 
 brownie implements the OCI Runtime Specification v1.3.0 (config.json, the
 lifecycle, the state and the Linux configuration) and the command line that
@@ -542,6 +543,28 @@ def parse_capabilities(f):
     return masks
 
 
+def grantable_capabilities(caps, field):
+    """config.md: capabilities that cannot be granted are left out with a
+    warning; runtimes SHOULD NOT fail for them. Those are the ones outside
+    brownie's own bounding set (no process it starts can have them, user
+    namespace or not), and those the kernel's rules refuse: effective but
+    not permitted, inheritable but not bounding, ambient but not both
+    permitted and inheritable (runc skips those too)."""
+    own = own_bounding_set()
+    granted = {k: v & own for k, v in caps.items()}
+    granted["effective"] &= granted["permitted"]
+    granted["inheritable"] &= granted["bounding"]
+    granted["ambient"] &= granted["permitted"] & granted["inheritable"]
+    for kind in CAPABILITY_SETS:
+        left_out = [n for c, n in enumerate(CAPABILITIES)
+                    if caps[kind] >> c & 1 and not granted[kind] >> c & 1]
+        if left_out:
+            warn("%s.%s: %s cannot be granted here, so %s left out" % (
+                field, kind, ", ".join(left_out),
+                "it is" if len(left_out) == 1 else "they are"))
+    return granted
+
+
 def parse_process(p, source="config.json"):
     """config.md "process" -> the init's process plan."""
     args = p.strings("args")
@@ -554,7 +577,7 @@ def parse_process(p, source="config.json"):
         raise p.error("cwd", "must be an absolute path, not %r" % cwd)
     env = p.strings("env")
     for i, e in enumerate(env):
-        if "=" not in e:
+        if "=" not in e or e.startswith("="):
             raise p.element_error("env", i, "%r is not of the form KEY=value" % e)
     user = p.sub("user")
     rlimits, seen = [], set()
@@ -573,24 +596,7 @@ def parse_process(p, source="config.json"):
     if "capabilities" not in p.obj:
         caps = None
     else:
-        # No process can gain a capability outside the bounding set it
-        # starts with, user namespace or not: say which, before capset(2)
-        # says only EPERM.
-        own = own_bounding_set()
-        for kind in ("effective", "permitted", "inheritable", "ambient"):
-            missing = [n for c, n in enumerate(CAPABILITIES)
-                       if caps[kind] >> c & 1 and not own >> c & 1]
-            if missing:
-                raise p.error("capabilities." + kind, "%s: not in brownie's own "
-                              "bounding set, so no process it starts can have it"
-                              % ", ".join(missing))
-        # The kernel raises an ambient capability only if it is permitted
-        # and inheritable; runc skips the others, and so do we, saying so.
-        for cap, name in enumerate(CAPABILITIES):
-            if caps["ambient"] >> cap & 1 and not (
-                    caps["permitted"] & caps["inheritable"]) >> cap & 1:
-                warn("%s: %s is not both permitted and inheritable, so it "
-                     "is not raised" % (p.path("capabilities.ambient"), name))
+        caps = grantable_capabilities(caps, p.path("capabilities"))
     io = p.sub("ioPriority")
     io_priority = None
     if "ioPriority" in p.obj:
@@ -639,7 +645,7 @@ def exec_process_plan(base, process=None, args=(), env=(), cwd=None,
     if isinstance(args, str) or not all(isinstance(a, str) and "\0" not in a for a in args):
         raise BrownieError("exec: the command must be a list of strings")
     for e in env:
-        if not isinstance(e, str) or "=" not in e:
+        if not isinstance(e, str) or "=" not in e or e.startswith("="):
             raise BrownieError("--env %r: give KEY=value" % (e,))
     if cwd is not None and not (isinstance(cwd, str) and cwd.startswith("/")):
         raise BrownieError("--cwd %r: must be an absolute path" % (cwd,))
@@ -667,8 +673,12 @@ def exec_process_plan(base, process=None, args=(), env=(), cwd=None,
             if name not in CAPABILITIES:
                 raise BrownieError("--cap %s: unknown capability" % name)
             extra |= 1 << CAPABILITIES.index(name)
-        proc["caps"] = {k: v | extra for k, v in (
-            proc["caps"] or dict.fromkeys(CAPABILITY_SETS, 0)).items()}
+        # Not inheritable or ambient: a non-root process would keep them
+        # across execve (CVE-2022-29162, fixed so in runc 1.1.2).
+        proc["caps"] = grantable_capabilities(
+            {k: v | extra if k in ("bounding", "effective", "permitted") else v
+             for k, v in (proc["caps"] or dict.fromkeys(CAPABILITY_SETS, 0)).items()},
+            "--cap")
     if no_new_privs:
         proc["no_new_privs"] = True
     if apparmor is not None:
@@ -691,9 +701,13 @@ def parse_hooks(cfg):
             timeout = hook.get("timeout", int)
             if timeout is not None and timeout <= 0:
                 raise hook.error("timeout", "must be greater than zero")
+            env = hook.strings("env")
+            for j, e in enumerate(env):
+                if "=" not in e:
+                    raise hook.element_error("env", j, "%r is not of the form KEY=value" % e)
             out.append({"name": "%s[%d]" % (name, i), "path": path,
                         "args": hook.strings("args") or [path],
-                        "env": hook.strings("env"), "timeout": timeout})
+                        "env": env, "timeout": timeout})
         if out:
             hooks[name] = out
     return hooks
@@ -783,8 +797,8 @@ def parse_devices(linux):
         kind = d.get("type", str, required=True)
         if kind not in ("c", "b", "u", "p"):
             raise d.error("type", "must be c, b, u or p, not %r" % kind)
-        major = d.get("major", int, required=(kind != "p"))
-        minor = d.get("minor", int, required=(kind != "p"))
+        major = _uint(d, "major", bits=32, required=(kind != "p"))
+        minor = _uint(d, "minor", bits=32, required=(kind != "p"))
         mode = _uint(d, "fileMode", 0o666, bits=32)
         devices.append((path, kind, major or 0, minor or 0, mode,
                         _uint(d, "uid", 0, 32), _uint(d, "gid", 0, 32)))
@@ -879,6 +893,9 @@ def build_plan(config, bundle, container_id, no_pivot=False, preserve_fds=0):
         process = parse_process(cfg.sub("process"))
         if uid_map:
             check_ids_mapped(cfg.sub("process").sub("user"), process, uid_map, gid_map)
+    if root.get("readonly", bool, False) and "mount" not in new_ns:
+        raise root.error("readonly", "needs a mount namespace of the container's "
+                         "own (it would remount a mount of the host)")
     propagation = linux.get("rootfsPropagation", str)
     if propagation is not None and propagation not in MOUNT_PROPAGATION:
         raise linux.error("rootfsPropagation", "unknown propagation %r" % propagation)
@@ -985,6 +1002,8 @@ class StateDir:
 
     def __init__(self, root, container_id):
         check_container_id(container_id)
+        if not root:
+            raise BrownieError("--root: give the state directory")
         self.root = os.path.abspath(root)
         self.id = container_id
         self.path = os.path.join(self.root, container_id)
@@ -996,20 +1015,34 @@ class StateDir:
             os.makedirs(self.root, mode=0o711, exist_ok=True)
         except OSError as e:
             raise BrownieError("state root %s: %s" % (self.root, strerror(e))) from None
-        try:
-            os.mkdir(self.path, 0o700)
-        except FileExistsError:
-            if not self.remove_if_stale():
-                raise ContainerError("container with id %r already exists"
-                                     % self.id) from None
-            os.mkdir(self.path, 0o700)
-        self.lock()
+        with self._root_locked():
+            try:
+                os.mkdir(self.path, 0o700)
+            except FileExistsError:
+                if not self._remove_if_stale():
+                    raise ContainerError("container with id %r already exists"
+                                         % self.id) from None
+                os.mkdir(self.path, 0o700)
+            self.lock()
         return self
+
+    def _root_locked(self):
+        """flock on the state root, held while a new directory is made and
+        locked and while a stale one is removed: neither may see the other
+        half done (a create between its mkdir and its lock looks stale)."""
+        return _Flock(self.root)
 
     def remove_if_stale(self):
         """Remove the directory if a `create` made it and died before its
         first state write (it holds the lock while it lives): such a
         directory names no container, but would keep its id taken."""
+        try:
+            with self._root_locked():
+                return self._remove_if_stale()
+        except FileNotFoundError:  # no root, no directory
+            return True
+
+    def _remove_if_stale(self):
         import fcntl
         try:
             fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -1057,9 +1090,19 @@ class StateDir:
         import json
         try:
             with open(os.path.join(self.path, "state.json"), "rb") as f:
-                state = json.loads(f.read())
-        except (OSError, ValueError):
+                data = f.read()
+        except FileNotFoundError:
             return None
+        except OSError as e:
+            raise ContainerError("container %r: cannot read its state: %s"
+                                 % (self.id, strerror(e))) from None
+        try:
+            state = json.loads(data)
+        except ValueError:
+            # (Written by rename, never half: someone else's doing.) Not
+            # stale: its init and cgroups may live; delete --force says so.
+            raise ContainerError("container %r: its state.json is not JSON"
+                                 % self.id) from None
         if not isinstance(state, dict) or "status" not in state or "bundle" not in state:
             raise ContainerError("container %r was not made by brownie (its "
                                  "state is another runtime's)" % self.id)
@@ -1086,6 +1129,21 @@ class StateDir:
             pass
         finally:
             self.unlock()
+
+
+class _Flock:
+    """`with _Flock(directory):` holds flock(LOCK_EX) on it."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __enter__(self):
+        import fcntl
+        self.fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc):
+        os.close(self.fd)
 
 
 def write_pid_file(path, pid):
@@ -1649,9 +1707,8 @@ def apply_capabilities(caps, keep=0):
     ambient (a capability can only be raised to ambient once it is
     permitted and inheritable)."""
     capset(caps["effective"] | keep, caps["permitted"] | keep, caps["inheritable"])
-    ambient = caps["ambient"] & caps["permitted"] & caps["inheritable"]
     for cap in range(last_capability() + 1):
-        if ambient >> cap & 1:
+        if caps["ambient"] >> cap & 1:
             prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap)
 
 
@@ -5011,22 +5068,27 @@ def run_hook(hook, state_json):
     """Run one hook; a failure (non-zero exit, timeout, missing program) is
     a BrownieError naming it."""
     import subprocess
-    env = dict(e.split("=", 1) for e in hook["env"] if "=" in e)
+    env = dict(e.split("=", 1) for e in hook["env"])
     try:
-        r = subprocess.run(hook["args"], executable=hook["path"], env=env,
-                           input=state_json.encode(), stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, timeout=hook["timeout"],
-                           close_fds=True)
-    except subprocess.TimeoutExpired:
-        raise BrownieError("hook %s (%s) timed out after %d s" % (
-            hook["name"], hook["path"], hook["timeout"])) from None
+        # A session of its own, so that a timeout ends what it started too.
+        p = subprocess.Popen(hook["args"], executable=hook["path"], env=env,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, close_fds=True,
+                             start_new_session=True)
     except OSError as e:
         raise BrownieError("hook %s (%s): %s" % (hook["name"], hook["path"],
                                                  strerror(e))) from None
-    if r.returncode != 0:
-        why = ("exit status %d" % r.returncode if r.returncode > 0
-               else "killed by signal %d" % -r.returncode)
-        detail = (r.stderr or r.stdout).decode(errors="replace").strip()
+    try:
+        out, err = p.communicate(state_json.encode(), timeout=hook["timeout"])
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        raise BrownieError("hook %s (%s) timed out after %d s" % (
+            hook["name"], hook["path"], hook["timeout"])) from None
+    if p.returncode != 0:
+        why = ("exit status %d" % p.returncode if p.returncode > 0
+               else "killed by signal %d" % -p.returncode)
+        detail = (err or out).decode(errors="replace").strip()
         raise BrownieError("hook %s (%s) failed: %s%s" % (
             hook["name"], hook["path"], why, ": " + detail if detail else ""))
 
@@ -5097,6 +5159,15 @@ def recv_message(fd):
     return None if body is None else marshal.loads(body)
 
 
+def report_error(wfd, e):
+    """Tell the parent why we fail; if the parent is gone (killed), quietly:
+    it, or `delete`, cleans up what we made."""
+    try:
+        send_message(wfd, "error", error_text(e))
+    except OSError:
+        pass
+
+
 def _expect(fd, what):
     msg = recv_message(fd)
     if msg is None or msg[0] != what:
@@ -5157,11 +5228,11 @@ def container_init(rfd, wfd, start_fd, console_fd=-1):
             try:
                 container_init_stage2(plan, new, rfd, wfd, start_fd, console_fd)
             except BaseException as e:
-                send_message(wfd, "error", error_text(e))
+                report_error(wfd, e)
             os._exit(1)
         send_message(wfd, "pid", pid)
     except BaseException as e:
-        send_message(wfd, "error", error_text(e))
+        report_error(wfd, e)
         os._exit(1)
     os._exit(0)
 
@@ -5343,7 +5414,7 @@ def enter_container(init_pid, namespaces, keep, proc, seccomp, console,
         _expect(rfd, "go")
         exec_process(proc, exe, seccomp, preserve_fds, notify_sock)
     except BaseException as e:
-        send_message(wfd, "error", error_text(e))
+        report_error(wfd, e)
     os._exit(127)
 
 
@@ -5403,8 +5474,9 @@ class ExecveFailed(BrownieError):
 BROWNIE_PATH = os.path.abspath(__file__)
 # How the init is started: the running interpreter (/proc/self/exe, never
 # a lookup on PATH) importing this file, as the shell lines at its top do.
-BOOT = ("import sys, os; sys.path.insert(0, os.path.dirname(os.path.realpath(sys.argv[1]))); "
-        "import brownie; brownie.main(sys.argv[2:])")  # (line 2's, word for word)
+BOOT = ("import sys, os, _frozen_importlib_external as i; p = os.path.realpath(sys.argv[1]); "
+        "m = sys.modules['brownie'] = type(sys)('brownie'); m.__file__ = p; "
+        "i.SourceFileLoader('brownie', p).exec_module(m); m.main(sys.argv[2:])")  # (line 2's)
 
 
 def _pidfd_open(pid):
@@ -5745,9 +5817,15 @@ class Container:
                 os.close(fd)
             listener.close()
         alive = [stage1]  # ours to kill and reap if create fails
+
+        def tell_init(*msg):
+            try:
+                send_message(to_init_w, *msg)
+            except BrokenPipeError:
+                raise BrownieError("container init exited during create") from None
         try:
             cgroup.add_process(stage1)
-            send_message(to_init_w, plan)
+            tell_init(plan)
             while True:
                 msg = recv_message(from_init_r)
                 if msg is None:
@@ -5759,7 +5837,7 @@ class Container:
                     raise BrownieError(msg[1])
                 if msg[0] == "userns":
                     write_id_mappings(stage1, plan["uid_map"], plan["gid_map"])
-                    send_message(to_init_w, "ok")
+                    tell_init("ok")
                 elif msg[0] == "pid":
                     pid = msg[1]
                     alive.append(pid)
@@ -5774,15 +5852,19 @@ class Container:
                     # waits for "go" meanwhile.
                     _reap(alive.pop(0))
                     self._apply_resources(cgroup, resources, plan)
-                    send_message(to_init_w, "go")
+                    tell_init("go")
                 elif msg[0] == "hooks":
+                    # From here on a failure "continues the lifecycle at
+                    # step 12" (runtime.md): the poststop hooks run too.
+                    state["hooks_began"] = True
+                    sd.write(state)
                     # prestart is deprecated and runs here, in create, as the
                     # spec now says; its state reads "created" as the
                     # runtime-tools suite expects of it (runc says "creating").
                     run_hooks(plan["hooks"], ("prestart",), spec_state(state, "created"))
                     hook_state = spec_state(state, "creating")
                     run_hooks(plan["hooks"], ("createRuntime",), hook_state)
-                    send_message(to_init_w, "ok", hook_state)
+                    tell_init("ok", hook_state)
                 elif msg[0] == "created":
                     break
             state["status"] = "created"
@@ -5823,7 +5905,14 @@ class Container:
                                      "(only a created one)" % status)
             s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
             try:
-                s.connect("/proc/self/fd/%d/start.sock" % sd.fd)
+                try:
+                    s.connect("/proc/self/fd/%d/start.sock" % sd.fd)
+                except (ConnectionRefusedError, FileNotFoundError):
+                    # An earlier start got through and was killed before it
+                    # could say so: the process runs.
+                    self._state["status"] = "running"
+                    sd.write(self._state)
+                    raise ContainerError("cannot start a container that is running") from None
                 s.sendall(b"s")
                 # Until EOF (execve closed it): an error text, or a NUL
                 # byte carrying the seccomp notify fd.
@@ -6096,7 +6185,7 @@ class Container:
                 sd.unlock()
                 raise
         try:
-            if self._state["status"] != "creating":
+            if self._state["status"] != "creating" or self._state.get("hooks_began"):
                 run_hooks(self._state["hooks"], ("poststop",),
                           spec_state(self._state, "stopped"),
                           on_error=lambda e: warn(str(e)))
@@ -6173,7 +6262,7 @@ def parse_signal(text):
     """A signal as runc takes it: a number, or a name with or without SIG."""
     if text.isdigit():
         num = int(text)
-        if not 0 < num < signal.NSIG:
+        if not 0 <= num < signal.NSIG:  # 0: is it alive? (runc takes it)
             raise BrownieError("invalid signal %r" % text)
         return num
     name = text.upper()

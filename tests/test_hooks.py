@@ -280,3 +280,25 @@ def test_create_killed_halfway_then_plain_delete(rt, tmp_path):
         if hook_pid and proc_alive(hook_pid):
             os.kill(hook_pid, signal.SIGKILL)
     rt.assert_nothing_left()
+
+
+@pytest.mark.parametrize("failing", ["prestart", "createRuntime", "createContainer"])
+def test_poststop_runs_after_a_failing_create_hook(rt, tmp_path, failing):
+    """runtime.md: a failing create-time hook continues the lifecycle at
+    step 12, and poststop hooks (step 13) MUST run."""
+    out = tmp_path / "hooks-out"
+    hooks = {failing: [{"path": "/bin/false"}], "poststop": [recording_hook("poststop", out)]}
+    b, out = hooks_bundle(tmp_path, hooks)
+    r = rt.cmd("create", "--bundle", b, rt.new_id())
+    assert r.rc != 0, r
+    assert read_state(out, "poststop")["status"] == "stopped"
+    rt.assert_nothing_left()
+
+
+def test_a_timed_out_hook_leaves_nothing_running(rt, tmp_path):
+    marker = "brownie-hook-child-%d" % os.getpid()
+    hooks = {"createRuntime": [{"path": "/bin/sh", "timeout": 1,
+                                "args": ["sh", "-c", "sleep 7 %s & sleep 7" % marker]}]}
+    b, _ = hooks_bundle(tmp_path, hooks)
+    rt.fails("create", "--bundle", b, rt.new_id(), needles=["timed out"])
+    wait_for(lambda: find_processes("sleep 7 %s" % marker) == [], what="the hook's child to end")

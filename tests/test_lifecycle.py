@@ -298,7 +298,8 @@ def test_kill_bad_signal(rt, tmp_path):
     b = make_bundle(tmp_path, args=LONG)
     cid = started(rt, b)
     rt.fails("kill", cid, "NOTASIGNAL", needles=["signal"])
-    rt.fails("kill", cid, "0", needles=["signal"])
+    rt.fails("kill", cid, "65", needles=["signal"])
+    rt.ok("kill", cid, "0")  # is it alive? (runc takes 0 too)
     assert rt.status(cid) == "running"
 
 
@@ -753,3 +754,52 @@ def test_warnings_go_to_the_log_only(rt, tmp_path):
     assert any(w["level"] == "warning" and "memory.kernel" in w["msg"] for w in warnings)
     r = rt.run(b)
     assert "warning" in r.err and "memory.kernel" in r.err, r
+
+
+def test_racing_creates_of_one_id(rt, tmp_path):
+    """Many creates of one id at once: exactly one wins, and after delete
+    nothing is left (no container a command cannot reach)."""
+    b = make_bundle(tmp_path, args=LONG)
+    cid = rt.new_id()
+    for round_ in range(5):
+        errs = [tmp_path / ("create-%d-%d.err" % (round_, i)) for i in range(4)]
+        procs = []
+        for err in errs:
+            with open(err, "wb") as f:  # (a file: the winner's init keeps it)
+                procs.append(subprocess.Popen(rt.argv("create", "--bundle", b, cid),
+                                              stdin=subprocess.DEVNULL,
+                                              stdout=subprocess.DEVNULL, stderr=f))
+        results = [(p.wait(timeout=60), err.read_text()) for p, err in zip(procs, errs)]
+        winners = [r for r in results if r[0] == 0]
+        assert len(winners) == 1, results
+        assert all("already exists" in err for rc, err in results if rc != 0), results
+        rt.see(rt.state(cid)["pid"])
+        rt.ok("delete", "--force", cid)
+        rt.assert_nothing_left()
+
+
+def test_copied_under_another_name(rt, tmp_path):
+    """A drop-in copy (cp brownie.py /usr/local/sbin/runc) works as it is."""
+    import shutil
+    copy = tmp_path / "bin" / "runc"
+    copy.parent.mkdir()
+    shutil.copy(str(BROWNIE), str(copy))
+    b = make_bundle(tmp_path, args=sh("echo ran"))
+    p = subprocess.run([str(copy), "--root", str(rt.root), "run", "--bundle", str(b),
+                        rt.new_id()], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    assert p.returncode == 0 and p.stdout == b"ran\n", p
+
+
+def test_second_start_after_a_killed_start(rt, tmp_path):
+    """start killed after the process got its go-ahead: a second start
+    says the container is running (not "connection refused")."""
+    b = make_bundle(tmp_path, args=LONG)
+    cid = rt.create(b)
+    rt.ok("start", cid)
+    state = rt.root / cid / "state.json"
+    data = json.loads(state.read_text())
+    data["status"] = "created"  # as a start killed before it wrote "running" leaves it
+    state.write_text(json.dumps(data))
+    rt.fails("start", cid, needles=["running"])
+    assert rt.status(cid) == "running"
+    rt.ok("delete", "--force", cid)

@@ -29,7 +29,7 @@ def test_parse_signal(text, num):
     assert brownie.parse_signal(text) == num
 
 
-@pytest.mark.parametrize("text", ["0", str(signal.NSIG), "1000", "FOO", "SIGFOO", "",
+@pytest.mark.parametrize("text", [str(signal.NSIG), "1000", "FOO", "SIGFOO", "",
                                   "SIG_DFL", "sig_ign", "-9", "9.0", "NSIG", "SIG"])
 def test_parse_signal_invalid(text):
     with pytest.raises(BrownieError, match="invalid signal"):
@@ -107,7 +107,8 @@ def test_plan_process(bundle):
     process = {"args": ["a", "b"], "cwd": "/w", "env": ["A=1", "B=x=y"],
                "user": {"uid": 5, "gid": 6, "additionalGids": [7, 8], "umask": 0o077},
                "capabilities": {"bounding": ["CAP_CHOWN", "CAP_KILL"],
-                                "effective": ["CAP_KILL"], "ambient": []},
+                                "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"],
+                                "ambient": []},
                "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 10, "hard": 20},
                            {"type": "RLIMIT_CORE", "soft": 0, "hard": 2 ** 64 - 1}],
                "noNewPrivileges": True, "oomScoreAdj": -5,
@@ -118,7 +119,7 @@ def test_plan_process(bundle):
     assert (p["uid"], p["gid"], p["groups"], p["umask"]) == (5, 6, [7, 8], 0o077)
     assert p["caps"]["bounding"] == (1 << 0) | (1 << 5)
     assert p["caps"]["effective"] == 1 << 5
-    assert p["caps"]["permitted"] == 0 and p["caps"]["ambient"] == 0
+    assert p["caps"]["permitted"] == 1 << 5 and p["caps"]["ambient"] == 0
     assert p["rlimits"] == [(7, 10, 20), (4, 0, 2 ** 64 - 1)]
     assert p["no_new_privs"] is True and p["oom_score_adj"] == -5
     assert p["io_priority"] == (3 << 13) | 3
@@ -548,3 +549,25 @@ def test_the_runtimes_syscall_numbers_agree_with_the_seccomp_table():
     for machine, numbers in brownie._SYSCALL_NR_BY_MACHINE.items():
         for name, nr in numbers.items():
             assert tables[machine][name] == nr, (machine, name)
+
+
+def test_capabilities_that_cannot_be_granted_are_left_out(bundle, monkeypatch):
+    """config.md: warn, do not fail. Effective needs permitted, inheritable
+    needs bounding, ambient needs permitted and inheritable."""
+    warnings = []
+    monkeypatch.setattr(brownie, "_warning_sink", warnings.append)
+    process = {"args": ["a"], "cwd": "/",
+               "capabilities": {"bounding": ["CAP_KILL"], "effective": ["CAP_KILL", "CAP_CHOWN"],
+                                "permitted": ["CAP_KILL"], "inheritable": ["CAP_CHOWN"],
+                                "ambient": ["CAP_KILL"]}}
+    caps = plan_of(minimal(process=process), bundle)["process"]["caps"]
+    kill = 1 << 5
+    assert caps == {"bounding": kill, "effective": kill, "permitted": kill,
+                    "inheritable": 0, "ambient": 0}
+    assert any("process.capabilities.effective: CAP_CHOWN" in w for w in warnings), warnings
+    assert any("process.capabilities.inheritable: CAP_CHOWN" in w for w in warnings), warnings
+    assert any("process.capabilities.ambient: CAP_KILL" in w for w in warnings), warnings
+
+
+def test_signal_0_is_a_liveness_check():
+    assert brownie.parse_signal("0") == 0
