@@ -1642,8 +1642,8 @@ def set_lsm_exec_label(kind, label):
         if not selinux_enabled():
             return
         path, text = "/proc/self/attr/exec", label
-    with open(path, "w") as f:
-        f.write(text)
+    with open(path, "wb") as f:  # (see _home_of)
+        f.write(text.encode())
 
 
 def capset(effective, permitted, inheritable):
@@ -1669,7 +1669,7 @@ def own_bounding_set():
 
 def last_capability():
     try:
-        with open("/proc/sys/kernel/cap_last_cap") as f:
+        with open("/proc/sys/kernel/cap_last_cap", "rb") as f:  # (see _home_of)
             return int(f.read())
     except OSError:
         return len(CAPABILITIES) - 1
@@ -1887,13 +1887,15 @@ def container_env(proc):
 
 
 def _home_of(uid):
-    """HOME from the container's /etc/passwd, as runc sets it."""
+    """HOME from the container's /etc/passwd, as runc sets it. (Files read
+    inside the container are opened in binary: a text codec not loaded yet
+    could not be imported there.)"""
     try:
-        with open("/etc/passwd") as f:
+        with open("/etc/passwd", "rb") as f:
             for line in f:
-                parts = line.rstrip("\n").split(":")
-                if len(parts) >= 6 and parts[2] == str(uid):
-                    return parts[5]
+                parts = line.rstrip(b"\n").split(b":")
+                if len(parts) >= 6 and parts[2] == str(uid).encode():
+                    return os.fsdecode(parts[5])
     except OSError:
         pass
     return "/"
@@ -5204,6 +5206,7 @@ def container_init(rfd, wfd, start_fd, console_fd=-1):
     prctl(PR_SET_DUMPABLE, 0)  # no /proc/PID access into the runtime
     plan = recv_message(rfd)[0]
     try:
+        import_before_pivot(bool(plan["hooks"].get("startContainer")))
         close_inherited_fds({0, 1, 2, rfd, wfd, start_fd, console_fd}
                             | set(range(3, 3 + plan["preserve_fds"])))
         new = {kind for kind, path in plan["namespaces"] if path is None}
@@ -5289,7 +5292,6 @@ def container_init_stage2(plan, new, rfd, wfd, start_fd, console_fd):
     send_message(wfd, "hooks")  # the parent runs prestart and createRuntime
     state = _expect(rfd, "ok")[1]
     run_hooks(plan["hooks"], ("createContainer",), state)
-    import_before_pivot(bool(plan["hooks"].get("startContainer")))
     pivot_into_rootfs(rootfs, plan["no_pivot"], own_mount_ns)
     proc = plan["process"]
     if proc is not None:
@@ -5354,7 +5356,11 @@ def container_init_stage2(plan, new, rfd, wfd, start_fd, console_fd):
 
 def import_before_pivot(with_hooks):
     """After pivot_root (or exec's chroot) the host's Python library is out
-    of reach, so every module still needed is imported now."""
+    of reach, and in a user namespace it may not be readable (a Python
+    under /root, mode 0700): every module still needed is imported now,
+    before either, with the codec of open()'s default text encoding, which
+    Python loads only on first use."""
+    open(os.devnull).close()  # (what a text-mode open needs)
     import _socket  # noqa: F401  (wait_for_start, setup_console)
     import fcntl  # noqa: F401  (setup_console)
     import resource  # noqa: F401  (apply_rlimits)
