@@ -470,55 +470,54 @@ def test_mount_errors_say_what_runc_says(rt, tmp_path):
     rt.assert_nothing_left()
 
 
-def test_rshared_volume_carries_mounts_back_to_the_host(rt, tmp_path):
+@pytest.fixture
+def shared_dir(tmp_path):
+    """A host directory that is a shared mount (as a docker -v source on a
+    host with shared mounts), unmounted afterwards with all below it."""
+    import subprocess
+    shared = tmp_path / "shared"
+    (shared / "sub").mkdir(parents=True)
+    subprocess.run(["mount", "--bind", str(shared), str(shared)], check=True)
+    try:
+        subprocess.run(["mount", "--make-shared", str(shared)], check=True)
+        yield shared
+    finally:
+        subprocess.run(["umount", "-R", "-l", str(shared)])
+
+
+def mount_in_the_volume(rt, tmp_path, shared, propagation=None):
+    """Run a container (with CAP_SYS_ADMIN) that mounts a tmpfs at
+    /data/sub, /data being `shared` bound with rshared when `propagation`
+    is given (then also the rootfsPropagation); the host's mount points."""
+    def edit(c):
+        options = ["rbind"]
+        if propagation:
+            c["linux"]["rootfsPropagation"] = propagation
+            options.append(propagation)
+        c["mounts"].append({"destination": "/data", "type": "bind", "source": str(shared),
+                            "options": options})
+        for kind in ("bounding", "effective", "permitted"):
+            c["process"]["capabilities"][kind].append("CAP_SYS_ADMIN")
+    b = make_bundle(tmp_path, args=sh("mount -t tmpfs tmpfs /data/sub && echo mounted"),
+                    edit=edit)
+    assert rt.output(b) == "mounted\n"
+    with open("/proc/self/mountinfo") as f:
+        return [line.split()[4] for line in f], b
+
+
+def test_rshared_volume_carries_mounts_back_to_the_host(rt, tmp_path, shared_dir):
     """rootfsPropagation rshared and an rshared bind (docker -v D:/data:rshared):
     what the container mounts there appears on the host, as with runc."""
-    import subprocess
-    shared = tmp_path / "shared"
-    (shared / "sub").mkdir(parents=True)
-    subprocess.run(["mount", "--bind", str(shared), str(shared)], check=True)
-    try:
-        subprocess.run(["mount", "--make-shared", str(shared)], check=True)
-
-        def edit(c):
-            c["linux"]["rootfsPropagation"] = "rshared"
-            c["mounts"].append({"destination": "/data", "type": "bind", "source": str(shared),
-                                "options": ["rbind", "rshared"]})
-            for kind in ("bounding", "effective", "permitted"):
-                c["process"]["capabilities"][kind].append("CAP_SYS_ADMIN")
-        b = make_bundle(tmp_path, args=sh("mount -t tmpfs tmpfs /data/sub && echo mounted"),
-                        edit=edit)
-        assert rt.output(b) == "mounted\n"
-        with open("/proc/self/mountinfo") as f:
-            points = [line.split()[4] for line in f]
-        assert str(shared / "sub") in points
-        assert str(b / "rootfs") not in " ".join(points)  # nothing else came back
-    finally:
-        subprocess.run(["umount", "-R", "-l", str(shared)])
+    points, b = mount_in_the_volume(rt, tmp_path, shared_dir, "rshared")
+    assert str(shared_dir / "sub") in points
+    assert str(b / "rootfs") not in " ".join(points)  # nothing else came back
 
 
-def test_rslave_is_the_default(rt, tmp_path):
+def test_rslave_is_the_default(rt, tmp_path, shared_dir):
     """Without rootfsPropagation, nothing the container mounts in a shared
     volume reaches the host."""
-    import subprocess
-    shared = tmp_path / "shared"
-    (shared / "sub").mkdir(parents=True)
-    subprocess.run(["mount", "--bind", str(shared), str(shared)], check=True)
-    try:
-        subprocess.run(["mount", "--make-shared", str(shared)], check=True)
-
-        def edit(c):
-            c["mounts"].append({"destination": "/data", "type": "bind", "source": str(shared),
-                                "options": ["rbind"]})
-            for kind in ("bounding", "effective", "permitted"):
-                c["process"]["capabilities"][kind].append("CAP_SYS_ADMIN")
-        b = make_bundle(tmp_path, args=sh("mount -t tmpfs tmpfs /data/sub && echo mounted"),
-                        edit=edit)
-        assert rt.output(b) == "mounted\n"
-        with open("/proc/self/mountinfo") as f:
-            assert str(shared / "sub") not in [line.split()[4] for line in f]
-    finally:
-        subprocess.run(["umount", "-R", "-l", str(shared)])
+    points, _ = mount_in_the_volume(rt, tmp_path, shared_dir)
+    assert str(shared_dir / "sub") not in points
 
 
 def test_cgroup_tmpfs_takes_more_mounts(rt, tmp_path):
