@@ -242,8 +242,12 @@ def event_lines(tmp_path):
 def test_memory_limit_oom_kill_and_events(rt, tmp_path, cgroot):
     path = cgroot + "/oom"
     out = out_dir(tmp_path)
+    # The pipeline runs with oom_score_adj 1000: while the killed tail is
+    # still freeing its memory, head's next fault may pick a second victim,
+    # and that must be head, not the shell that reports the status.
     script = ("while [ ! -e /out/go ]; do sleep 0.05; done; "
-              "head -c 200m /dev/zero | tail; echo $? > /out/status; sleep 60")
+              "(echo 1000 > /proc/self/oom_score_adj; head -c 200m /dev/zero | tail); "
+              "echo $? > /out/status; sleep 60")
     b = cg_bundle(tmp_path, path, {"memory": {"limit": 32 * MiB, "swap": 32 * MiB}},
                   args=sh(script), out_dir=out)
     cid = started(rt, b)
