@@ -5490,7 +5490,7 @@ def _pidfd_open(pid):
     3.9+ wraps the call; 3.8 reaches it through syscall(2)."""
     try:
         if hasattr(os, "pidfd_open"):
-            return os.pidfd_open(pid)
+            return os.pidfd_open(pid)  # novermin (guarded: 3.9+)
         return syscall("pidfd_open", pid, 0)
     except OSError:
         return None

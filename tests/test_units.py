@@ -571,3 +571,20 @@ def test_capabilities_that_cannot_be_granted_are_left_out(bundle, monkeypatch):
 
 def test_signal_0_is_a_liveness_check():
     assert brownie.parse_signal("0") == 0
+
+
+# ---------------------------------------------------------------------------
+# the oldest Python brownie.py promises to run on
+# ---------------------------------------------------------------------------
+
+def test_brownie_py_needs_no_python_newer_than_3_8():
+    """vermin reads the source and names every construct, module and
+    member newer than CPython 3.8 (one guarded by a version check carries
+    a `# novermin` comment)."""
+    pytest.importorskip("vermin", reason="vermin is not installed (pip install vermin)")
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, "-c", "import sys; from vermin.main import main; sys.exit(main())",
+                        "-q", "-t=3.8-", "--no-tips", "--violations", brownie.__file__],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    assert r.returncode == 0, r.stdout
