@@ -86,18 +86,41 @@ def _load_libc():
 ctypes = _LoadedOnFirstUse("ctypes", lambda: __import__("ctypes"))
 _libc = _LoadedOnFirstUse("_libc", _load_libc)
 
-MACHINE = os.uname().machine
-# Syscall numbers the runtime itself calls by number, per architecture (the
-# seccomp section has every syscall's; a test keeps the two in agreement).
-# aarch64, riscv64 and loongarch64 share asm-generic/unistd.h. The calls
-# added since Linux 5.1 have one number everywhere.
+MACHINE = os.uname().machine  # the kernel's: what seccomp filters must cover
+
+
+def _process_abi(machine, exe="/proc/self/exe", bits64=sys.maxsize > 2 ** 32):
+    """The system-call ABI this interpreter uses, which is the kernel's own
+    unless a 32-bit Python runs on a 64-bit kernel (arm on aarch64, x86 or
+    x32 on x86_64): the ELF header of the running binary says which."""
+    if bits64 or machine not in ("x86_64", "aarch64"):
+        return {"i386": "x86", "i486": "x86", "i586": "x86", "i686": "x86", "armv6l": "arm",
+                "armv7l": "arm", "armv8l": "arm"}.get(machine, machine)
+    with open(exe, "rb") as f:
+        header = f.read(20)
+    e_machine = int.from_bytes(header[18:20], "little" if header[5] == 1 else "big")
+    return {62: "x32", 3: "x86", 40: "arm"}.get(e_machine, machine)
+
+
+# Syscall numbers the runtime itself calls by number, per ABI (the seccomp
+# section has every syscall's; a test keeps the two in agreement). aarch64,
+# riscv64 and loongarch64 share asm-generic/unistd.h. The calls added since
+# Linux 5.1 have one number everywhere but x32, whose numbers carry bit 30.
 _NEW_SYSCALLS = {"pidfd_send_signal": 424, "pidfd_open": 434, "mount_setattr": 442}
 _GENERIC_SYSCALLS = dict(_NEW_SYSCALLS, pivot_root=41, seccomp=277, bpf=280,
                          ioprio_set=30, rt_sigaction=134)
+_X32_SYSCALL_BIT = 0x40000000
 _SYSCALL_NR_BY_MACHINE = {
     "x86_64": dict(_NEW_SYSCALLS, pivot_root=155, seccomp=317, bpf=321,
                    ioprio_set=251, rt_sigaction=13),
+    "x32": {name: nr | _X32_SYSCALL_BIT for name, nr in dict(
+        _NEW_SYSCALLS, pivot_root=155, seccomp=317, bpf=321, ioprio_set=251,
+        rt_sigaction=512).items()},
+    "x86": dict(_NEW_SYSCALLS, pivot_root=217, seccomp=354, bpf=357,
+                 ioprio_set=289, rt_sigaction=174),
     "aarch64": _GENERIC_SYSCALLS,
+    "arm": dict(_NEW_SYSCALLS, pivot_root=218, seccomp=383, bpf=386,
+                ioprio_set=314, rt_sigaction=174),
     "riscv64": _GENERIC_SYSCALLS,
     "loongarch64": _GENERIC_SYSCALLS,
     "ppc64le": dict(_NEW_SYSCALLS, pivot_root=203, seccomp=358, bpf=361,
@@ -105,7 +128,8 @@ _SYSCALL_NR_BY_MACHINE = {
     "s390x": dict(_NEW_SYSCALLS, pivot_root=217, seccomp=348, bpf=351,
                   ioprio_set=282, rt_sigaction=174),
 }
-_SYSCALL_NR = _SYSCALL_NR_BY_MACHINE.get(MACHINE, {})
+PROCESS_ABI = _process_abi(MACHINE)
+_SYSCALL_NR = _SYSCALL_NR_BY_MACHINE.get(PROCESS_ABI, {})
 
 # clone(2) / unshare(2) / setns(2) flags
 CLONE_NEWTIME = 0x00000080
@@ -172,7 +196,7 @@ def syscall(name, *args):
     """syscall(2) by name, for calls a C library may not wrap."""
     nr = _SYSCALL_NR.get(name)
     if nr is None:
-        raise OSError(errno.ENOSYS, "%s: no syscall number known for %s" % (name, MACHINE))
+        raise OSError(errno.ENOSYS, "%s: no syscall number known for %s" % (name, PROCESS_ABI))
     return _check(_libc.syscall(nr, *args), name)
 
 
@@ -2137,8 +2161,7 @@ def seccomp_features():
     """features.md "linux.seccomp" with supportedFlags probed on this kernel."""
     features = dict(SECCOMP_FEATURES)
     features["supportedFlags"] = [
-        name for name, bit in _SECCOMP_FLAGS.items()
-        if bit == SECCOMP_FILTER_FLAG_TSYNC or _seccomp_flag_supported(bit)]
+        name for name, bit in _SECCOMP_FLAGS.items() if _seccomp_flag_supported(bit)]
     return features
 
 

@@ -547,8 +547,29 @@ def test_the_runtimes_syscall_numbers_agree_with_the_seccomp_table():
     seccomp section's (libseccomp's) for every architecture."""
     tables = brownie._syscall_tables()[0]
     for machine, numbers in brownie._SYSCALL_NR_BY_MACHINE.items():
+        abi_bit = brownie._X32_SYSCALL_BIT if machine == "x32" else 0
         for name, nr in numbers.items():
-            assert tables[machine][name] == nr, (machine, name)
+            assert tables[machine][name] | abi_bit == nr, (machine, name)
+
+
+def test_the_syscall_abi_is_the_interpreters_not_only_the_kernels(tmp_path):
+    """A 32-bit Python on a 64-bit kernel makes 32-bit system calls: the
+    numbers follow the ELF header of the running binary."""
+    assert brownie._process_abi("armv7l") == "arm"
+    assert brownie._process_abi("i686") == "x86"
+    assert brownie._process_abi("s390x") == "s390x"
+    for elf_class, e_machine, kernel, abi in [(1, 40, "aarch64", "arm"), (1, 3, "x86_64", "x86"),
+                                              (1, 62, "x86_64", "x32")]:
+        exe = tmp_path / abi
+        exe.write_bytes(b"\x7fELF" + bytes([elf_class, 1]) + bytes(12) + e_machine.to_bytes(2, "little"))
+        assert brownie._process_abi(kernel, str(exe), bits64=False) == abi
+    assert brownie._SYSCALL_NR_BY_MACHINE["arm"]["seccomp"] == 383
+    with open("/proc/self/exe", "rb") as f:
+        header = f.read(20)
+    native = {(2, 62): "x86_64", (2, 183): "aarch64"}.get(
+        (header[4], int.from_bytes(header[18:20], "little")))
+    if native is not None:
+        assert brownie.PROCESS_ABI == native
 
 
 def test_capabilities_that_cannot_be_granted_are_left_out(bundle, monkeypatch):
