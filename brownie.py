@@ -534,6 +534,11 @@ class _Fields:
         return out
 
 
+# uids and gids run 0..2^31-1, as runc has them: (uid_t)-1 is "leave it
+# unchanged" to setresuid(2) and chown(2), and would quietly keep root.
+ID_BITS = 31
+
+
 def _uint(f, key, default=None, bits=64, required=False):
     v = f.get(key, int, default, required)
     if v is not None and key in f.obj:
@@ -638,13 +643,16 @@ def parse_process(p, source="config.json"):
     if oom is not None and not -1000 <= oom <= 1000:
         raise p.error("oomScoreAdj", "must be between -1000 and 1000")
     umask = _uint(user, "umask", bits=32)
+    for kind, key in (("apparmor", "apparmorProfile"), ("selinux", "selinuxLabel")):
+        if p.get(key, str):
+            check_lsm_exec_label(kind, p.get(key, str), p.source)
     return {
         "args": args, "env": env, "cwd": cwd,
         "terminal": p.get("terminal", bool, False),
         "console_size": (_uint(console, "height", 0, 16),
                          _uint(console, "width", 0, 16)),
-        "uid": _uint(user, "uid", 0, 32), "gid": _uint(user, "gid", 0, 32),
-        "groups": _uints(user, "additionalGids", bits=32),
+        "uid": _uint(user, "uid", 0, ID_BITS), "gid": _uint(user, "gid", 0, ID_BITS),
+        "groups": _uints(user, "additionalGids", bits=ID_BITS),
         "umask": 0o022 if umask is None else umask,
         "caps": caps, "rlimits": rlimits,
         "no_new_privs": p.get("noNewPrivileges", bool, False),
@@ -653,6 +661,17 @@ def parse_process(p, source="config.json"):
         "selinux": p.get("selinuxLabel", str),
         "io_priority": io_priority,
     }
+
+
+def _exec_ids(flag, text, ids):
+    try:
+        ids = [int(i) for i in ids]
+    except ValueError:
+        ids = [-1]
+    if not all(0 <= i < 1 << ID_BITS for i in ids):
+        raise BrownieError("%s %s: give numeric ids between 0 and %d"
+                           % (flag, text, (1 << ID_BITS) - 1))
+    return ids
 
 
 def exec_process_plan(base, process=None, args=(), env=(), cwd=None,
@@ -681,16 +700,10 @@ def exec_process_plan(base, process=None, args=(), env=(), cwd=None,
         proc["cwd"] = cwd
     if user is not None:
         uid, _, gid = str(user).partition(":")
-        try:
-            proc["uid"], proc["gid"] = int(uid), int(gid or 0)
-        except ValueError:
-            raise BrownieError("--user %r: give uid[:gid] as numbers" % user) from None
+        proc["uid"], proc["gid"] = _exec_ids("--user", user, [uid, gid or "0"])
     if additional_gids:
-        try:
-            proc["groups"] = [int(g) for g in additional_gids]
-        except ValueError:
-            raise BrownieError("--additional-gids %s: give numeric gids"
-                               % ",".join(map(str, additional_gids))) from None
+        proc["groups"] = _exec_ids("--additional-gids", ",".join(map(str, additional_gids)),
+                                   additional_gids)
     if caps:
         extra = 0
         for name in caps:
@@ -825,7 +838,7 @@ def parse_devices(linux):
         minor = _uint(d, "minor", bits=32, required=(kind != "p"))
         mode = _uint(d, "fileMode", 0o666, bits=32)
         devices.append((path, kind, major or 0, minor or 0, mode,
-                        _uint(d, "uid", 0, 32), _uint(d, "gid", 0, 32)))
+                        _uint(d, "uid", 0, ID_BITS), _uint(d, "gid", 0, ID_BITS)))
     return devices
 
 
@@ -856,6 +869,8 @@ def build_plan(config, bundle, container_id, no_pivot=False, preserve_fds=0):
             raise ns.error("type", "namespace %r is listed twice" % kind)
         path = ns.get("path", str)
         if path is not None:
+            if not path.startswith("/"):
+                raise ns.error("path", "must be an absolute path, not %r" % path)
             try:
                 st = os.stat(path)
             except OSError as e:
@@ -870,11 +885,11 @@ def build_plan(config, bundle, container_id, no_pivot=False, preserve_fds=0):
     uid_map = parse_id_mappings(linux, "uidMappings")
     gid_map = parse_id_mappings(linux, "gidMappings")
     if (uid_map or gid_map) and "user" not in new_ns:
-        raise linux.error("uidMappings", "mappings need a new user namespace "
-                          "(linux.namespaces has no \"user\" without a path)")
+        raise linux.error("uidMappings" if uid_map else "gidMappings", "mappings need a "
+                          "new user namespace (linux.namespaces has no \"user\" without a path)")
     if "user" in new_ns and not (uid_map and gid_map):
-        raise linux.error("uidMappings", "a new user namespace needs "
-                          "uidMappings and gidMappings")
+        raise linux.error("gidMappings" if uid_map else "uidMappings", "a new user "
+                          "namespace needs uidMappings and gidMappings")
     hostname = cfg.get("hostname", str)
     domainname = cfg.get("domainname", str)
     for key, value in (("hostname", hostname), ("domainname", domainname)):
@@ -931,6 +946,15 @@ def build_plan(config, bundle, container_id, no_pivot=False, preserve_fds=0):
         if dom not in domains:
             raise pers.error("domain", "unknown domain %r" % dom)
         personality = domains[dom]
+    # What brownie does not implement: a container wanting Intel RDT would
+    # run without its cache and bandwidth limits, so it is refused; the
+    # rest is tuning, ignored with a warning (runc 1.1 ignores them all).
+    if "intelRdt" in linux.obj:
+        raise linux.error("intelRdt", "Intel RDT is not supported by brownie")
+    for fields, key in ((linux, "memoryPolicy"), (linux, "netDevices"),
+                        (cfg.sub("process"), "scheduler"), (cfg.sub("process"), "execCPUAffinity")):
+        if key in fields.obj:
+            warn("%s: ignored, brownie does not implement it" % fields.path(key))
     dev_is_bind = any(m["dest"] == "/dev" and m["type"] == "bind" for m in mounts)
     return {
         "id": container_id, "bundle": bundle, "rootfs": rootfs,
@@ -1561,17 +1585,26 @@ def apply_sysctls(sysctl):
 
 def create_device(rootfs, path, kind, major, minor, mode, uid, gid, in_userns):
     """mknod one device node inside the rootfs. In a user namespace mknod is
-    refused, so the host's node is bind-mounted instead, as runc does."""
+    refused, so the host's node is bind-mounted instead, as runc does.
+    A device node already there (a default device, one of the image's) is
+    replaced; anything else of the image is left as it is, as runc leaves
+    it, never deleted."""
     import stat
     target = resolve_in_rootfs(rootfs, path, "linux.devices")
     os.makedirs(os.path.dirname(target), 0o755, exist_ok=True)
-    if os.path.lexists(target) and not os.path.isdir(target):
-        os.unlink(target)
     type_bits = {"c": stat.S_IFCHR, "u": stat.S_IFCHR, "b": stat.S_IFBLK,
                  "p": stat.S_IFIFO}[kind]
     try:
         if in_userns:
             raise PermissionError(errno.EPERM, "mknod is not allowed in a user namespace")
+        try:
+            existing = os.lstat(target).st_mode
+        except FileNotFoundError:
+            existing = None
+        if existing is not None:
+            if not (stat.S_ISCHR(existing) or stat.S_ISBLK(existing) or stat.S_ISFIFO(existing)):
+                return
+            os.unlink(target)
         os.mknod(target, type_bits | (mode & 0o7777), os.makedev(major, minor))
         os.chmod(target, mode & 0o7777)  # mknod's mode is cut by the umask
         os.chown(target, uid, gid)
@@ -1653,18 +1686,25 @@ def selinux_enabled():
     return os.path.exists("/sys/fs/selinux/enforce")
 
 
+def check_lsm_exec_label(kind, label, source="config.json"):
+    """A label the host cannot apply is an error, as with runc: the process
+    would run unconfined."""
+    if kind == "apparmor" and not os.path.exists("/sys/kernel/security/apparmor"):
+        raise ConfigError("process.apparmorProfile", "%r is set, but AppArmor is not "
+                          "enabled on this host" % label, source)
+    if kind == "selinux" and not selinux_enabled():
+        raise ConfigError("process.selinuxLabel", "%r is set, but SELinux is disabled "
+                          "or not supported on this host" % label, source)
+
+
 def set_lsm_exec_label(kind, label):
-    """AppArmor profile or SELinux label for the next execve; ignored, as by
-    runc, when that LSM is not enabled on the host."""
+    """AppArmor profile or SELinux label for the next execve."""
+    check_lsm_exec_label(kind, label)
     if kind == "apparmor":
-        if not os.path.exists("/sys/kernel/security/apparmor"):
-            return
         path, text = "/proc/self/attr/apparmor/exec", "exec " + label
         if not os.path.exists(path):
             path = "/proc/self/attr/exec"
     else:
-        if not selinux_enabled():
-            return
         path, text = "/proc/self/attr/exec", label
     with open(path, "wb") as f:  # (see _home_of)
         f.write(text.encode())
@@ -2272,9 +2312,10 @@ def _seccomp_rules(syscalls, field, abis, default_ret):
             name_field = "%s.names[%d]" % (rule_field, j)
             if not isinstance(name, str) or name not in known:
                 raise ConfigError(name_field, 'unknown syscall "%s"' % (name,))
-            if ret == SECCOMP_RET_USER_NOTIF and name == "write":
-                raise ConfigError(name_field, "SCMP_ACT_NOTIFY cannot be used for write: "
-                                  "the runtime needs it to hand the listener over")
+            if ret == SECCOMP_RET_USER_NOTIF and name in ("write", "sendmsg"):
+                # (write: runc's rule; sendmsg carries the listener itself)
+                raise ConfigError(name_field, "SCMP_ACT_NOTIFY cannot be used for %s: "
+                                  "the runtime needs it to hand the listener over" % name)
             for abi in abis:
                 column, _, nr_bits = _SECCOMP_ABIS[abi][:3]
                 nr = numbers[column].get(name)
@@ -2309,6 +2350,8 @@ def _seccomp_conditions(args, field):
             raise ConfigError(arg_field + ".op", "is required")
         if not isinstance(op, str) or op not in _SECCOMP_OPERATORS:
             raise ConfigError(arg_field + ".op", 'unknown operator "%s"' % (op,))
+        if op == "SCMP_CMP_MASKED_EQ":
+            value_two &= value  # libseccomp's reading: bits outside the mask never count
         conditions.append((index, op, value, value_two))
     if not conditions:
         return [()]
@@ -2586,7 +2629,7 @@ def _seccomp_condition(asm, abi, condition, passed, failed):
             asm.emit(_BPF_JEQ_K, word, jt=passed if last else None, jf=failed)
         elif op == "SCMP_CMP_NE":
             asm.emit(_BPF_JEQ_K, word, jt=failed if last else None, jf=passed)
-        elif op == "SCMP_CMP_MASKED_EQ":  # (arg & value) == valueTwo
+        elif op == "SCMP_CMP_MASKED_EQ":  # (arg & value) == (valueTwo & value)
             asm.emit(_BPF_AND_K, word)
             asm.emit(_BPF_JEQ_K, word_two, jt=passed if last else None, jf=failed)
         else:
@@ -2620,6 +2663,18 @@ def install_seccomp(compiled):
         prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog))
         return None
     return fd if flags & SECCOMP_FILTER_FLAG_NEW_LISTENER else None
+
+
+def check_seccomp_agent(listener_path):
+    """At create, long before the listener exists: is an agent's socket at
+    listenerPath? (runc connects at create; a missing agent fails it.)"""
+    import stat
+    try:
+        is_socket = stat.S_ISSOCK(os.stat(listener_path).st_mode)
+    except OSError as e:
+        raise ConfigError("linux.seccomp.listenerPath", "%s: %s" % (listener_path, strerror(e)))
+    if not is_socket:
+        raise ConfigError("linux.seccomp.listenerPath", "%s: not a socket" % listener_path)
 
 
 def send_seccomp_listener(notify_fd, listener_path, metadata, state, pid=None):
@@ -3502,6 +3557,10 @@ def _validate_resources(resources, field, layout):
             _int_field(mem["swappiness"], f + ".swappiness", (0, 100))
         for key in ("disableOOMKiller", "useHierarchy", "checkBeforeUpdate"):
             _optional(mem, key, f, _bool_field)
+        limit, swap = mem.get("limit") or 0, mem.get("swap") or 0
+        if limit > 0 and 0 < swap < limit:  # swap is memory+swap (v1 memsw)
+            raise ConfigError(f + ".swap", "%d is below the memory limit %d (swap is "
+                              "memory+swap)" % (swap, limit))
     if r.get("cpu") is not None:
         f = field + ".cpu"
         cpu = _obj_field(r["cpu"], f)
@@ -4196,6 +4255,30 @@ def merge_resources(base, update):
     return merged
 
 
+# What an update writes of a resource beside the keys it names: the partner
+# a conversion or the kernel's ordering needs (v2's cpu.max is quota and
+# period; memory.swap.max is swap less the limit, v1 checks one against the
+# other; checkBeforeUpdate guards any memory change).
+_UPDATE_PARTNERS = {("cpu", "quota"): ("period",), ("cpu", "period"): ("quota",),
+                    ("memory", "limit"): ("swap", "checkBeforeUpdate"),
+                    ("memory", "swap"): ("limit", "checkBeforeUpdate")}
+
+
+def resources_to_rewrite(merged, update):
+    """The part of `merged` (merge_resources) that applying `update` must
+    write: the objects and keys it names, with their partners, and nothing
+    else again: a knob set at create may refuse to be set twice (cpu.shares
+    of a cgroup with cpu.idle)."""
+    out = {}
+    for key, value in (update or {}).items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            keys = set(value).union(*(_UPDATE_PARTNERS.get((key, k), ()) for k in value))
+            out[key] = {k: merged[key][k] for k in keys if k in merged[key]}
+        else:
+            out[key] = merged[key]
+    return out
+
+
 def cgroup_owner(plan):
     """config-linux.md "Cgroup ownership": the host uid:gid of the process's
     user, to whom the container's cgroup is given when it has a user and a
@@ -4233,12 +4316,13 @@ class Cgroup:
         absolute: below each hierarchy's root; relative: below this process's
         own cgroup (its parent on pure v2, where the own cgroup has processes
         and so cannot delegate controllers); empty: relative "<id>" (runc's
-        default). "slice:prefix:name" (or systemd=True): systemd's path for
-        that unit, made through cgroupfs."""
+        default). With systemd (--systemd-cgroup), "slice:prefix:name":
+        systemd's path for that unit, made through cgroupfs; without it, a
+        path with colons is a path, as with runc."""
         if cgroups_path is not None and not isinstance(cgroups_path, str):
             raise ConfigError("linux.cgroupsPath", "must be a string")
         path, warnings = cgroups_path or "", []
-        if systemd or (path.count(":") == 2 and not path.startswith("/")):
+        if systemd:
             path = _systemd_cgroup_path(path, container_id)
             why = ("the systemd cgroup driver is not implemented"
                    if os.path.isdir("/run/systemd/system") else "systemd is not running")
@@ -5105,9 +5189,11 @@ def run_hook(hook, state_json):
                                                  strerror(e))) from None
     try:
         out, err = p.communicate(state_json.encode(), timeout=hook["timeout"])
-    except subprocess.TimeoutExpired:
+    except BaseException as e:
         os.killpg(p.pid, signal.SIGKILL)
         p.communicate()
+        if not isinstance(e, subprocess.TimeoutExpired):
+            raise  # interrupted (SIGINT, SIGTERM): what the hook started goes too
         raise BrownieError("hook %s (%s) timed out after %d s" % (
             hook["name"], hook["path"], hook["timeout"])) from None
     if p.returncode != 0:
@@ -5477,6 +5563,10 @@ def exec_process(proc, exe, seccomp, preserve_fds, notify_sock=None):
         notify_sock.sendmsg([b"\0"], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS,
                                         struct.pack("i", notify_fd))])
         os.close(notify_fd)
+        # Not one instruction of the program runs unless the agent got the
+        # listener: the runtime answers once it has handed it over.
+        if notify_sock.recv(1) != b"g":
+            raise BrownieError("linux.seccomp.listenerPath: the listener was not handed over")
     try:
         os.execve(exe, proc["args"], env)
     except OSError as e:
@@ -5724,7 +5814,7 @@ class Container:
             return "stopped"
         if not self.pid or process_start_time(self.pid) != st.get("pid_start"):
             return "stopped"
-        if st["status"] == "running" and self.cgroup().is_frozen():
+        if st["status"] in ("running", "created") and self.cgroup().is_frozen():
             return "paused"
         return st["status"]
 
@@ -5765,6 +5855,8 @@ class Container:
         bundle = os.path.abspath(bundle)
         config = load_json_file(os.path.join(bundle, "config.json"), "config.json")
         plan = build_plan(config, bundle, container_id, no_pivot, preserve_fds)
+        if plan["seccomp"] and plan["seccomp"]["listener_path"]:
+            check_seccomp_agent(plan["seccomp"]["listener_path"])
         resources = plan.pop("resources")
         cgroup = Cgroup.for_container(container_id, plan.pop("cgroups_path"),
                                       systemd_cgroup)
@@ -5837,7 +5929,7 @@ class Container:
             console.close()
         for fd in (to_init_r, from_init_w):
             os.close(fd)
-        argv = ["python3", "-IS", "-c", BOOT, BROWNIE_PATH, "init"] + [
+        argv = [sys.executable or "python3", "-IS", "-c", BOOT, BROWNIE_PATH, "init"] + [
             str(fd) for fd in child_fds]
         try:
             stage1 = os.posix_spawn("/proc/self/exe", argv, {})
@@ -5948,8 +6040,9 @@ class Container:
                 reply = b""
                 while True:
                     chunk, fds = recv_with_fds(s)
-                    for fd in fds:
+                    for fd in fds:  # if this fails, the process never runs
                         self._hand_over_listener(fd)
+                        s.sendall(b"g")
                     if not chunk:
                         break
                     reply += chunk.lstrip(b"\0") if fds else chunk
@@ -6086,19 +6179,14 @@ class Container:
         if self._state.get("seccomp") is not None:
             seccomp = compile_seccomp(self._state["seccomp"])
         if detach:
-            pid = self._spawn_exec(process, seccomp, console, preserve_fds)
-            if pid_file:
-                write_pid_file(pid_file, pid)
-            return pid
+            return self._spawn_exec(process, seccomp, console, preserve_fds, pid_file)
         with Subreaper():
-            pid = self._spawn_exec(process, seccomp, console, preserve_fds)
-            if pid_file:
-                write_pid_file(pid_file, pid)
+            pid = self._spawn_exec(process, seccomp, console, preserve_fds, pid_file)
             if ours is not None:
                 master = receive_console_master(ours)
             return wait_in_foreground(pid, master, reap_orphans)
 
-    def _spawn_exec(self, proc, seccomp, console, preserve_fds):
+    def _spawn_exec(self, proc, seccomp, console, preserve_fds, pid_file=None):
         init_pid = self.pid
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
@@ -6157,16 +6245,19 @@ class Container:
                         # It failed and exited first: its error is next.
                 elif msg[0] == "ready":
                     ready = True
+            if pid_file:  # (a pid file that cannot be written ends the process)
+                write_pid_file(pid_file, pid)
             send_message(to_child_w, "go")
+            if notify is not None:
+                # The listener, just before execve (nothing if the process
+                # failed before its filter); it waits for our answer.
+                for fd in recv_with_fds(notify)[1]:
+                    self._hand_over_listener(fd, pid)
+                    notify.sendall(b"g")
             # The pipe is close-on-exec: end of file means execve succeeded.
             msg = recv_message(from_child_r)
             if msg is not None:
                 raise BrownieError("exec failed: %s" % msg[1])
-            if notify is not None:
-                # sent before execve, so already queued
-                notify.settimeout(10)
-                for fd in recv_with_fds(notify)[1]:
-                    self._hand_over_listener(fd, pid)
             return pid
         except BaseException:
             if pid is not None:
@@ -6238,17 +6329,18 @@ class Container:
         return [self.pid] if alive else []
 
     def pause(self):
-        """runc pause: freeze every process (the cgroup freezer)."""
-        self._freezer("running", "container not running", Cgroup.freeze)
+        """runc pause: freeze every process (the cgroup freezer). A created
+        container may be paused too (runc); resume makes it created again."""
+        self._freezer(("running", "created"), "container not running", Cgroup.freeze)
 
     def resume(self):
         """runc resume: thaw a paused container."""
-        self._freezer("paused", "container not paused", Cgroup.thaw)
+        self._freezer(("paused",), "container not paused", Cgroup.thaw)
 
     def _freezer(self, needed, refusal, action):
         sd = self._locked()
         try:
-            if self._live_status() != needed:
+            if self._live_status() not in needed:
                 raise ContainerError(refusal)
             action(self.cgroup())
         finally:
@@ -6261,10 +6353,15 @@ class Container:
         try:
             if self._live_status() == "stopped":
                 raise ContainerError("container not running")
+            memory = (resources or {}).get("memory")
+            if isinstance(memory, dict) and memory.get("limit") == -1 and "swap" not in memory:
+                # runc: unlimited memory with swap unset lifts the swap limit too
+                resources = dict(resources, memory=dict(memory, swap=-1))
             merged = merge_resources(self._state.get("resources") or {}, resources)
             validate_resources(merged, source="update")
             cgroup = self.cgroup()
-            cgroup.apply(merged, extra_devices=ALLOWED_DEVICE_RULES)  # (as create)
+            cgroup.apply(resources_to_rewrite(merged, resources),
+                         extra_devices=ALLOWED_DEVICE_RULES)  # (as create)
             # Only what this update asked for may warn (runc warns once).
             asked = _field_paths(resources, "linux.resources")
             for w in cgroup.warnings:
@@ -6555,6 +6652,21 @@ def split_global_args(argv):
     return argv[:i], argv[i:]
 
 
+def _explicit_booleans(args, booleans, flags_only=False):
+    """--flag=true / --flag=false (runc takes them, podman's --runtime-flag
+    sends them) as argparse knows them: --flag, or nothing. Unless args are
+    all flags and their values (flags_only), only the flags before the first
+    other word: what follows may be a program's argv."""
+    out = list(args)
+    for i, arg in enumerate(args):
+        if not flags_only and (not arg.startswith("-") or arg == "--"):
+            break
+        name, eq, value = arg.partition("=")
+        if eq and name in booleans and value.lower() in ("true", "false", "1", "0", "t", "f"):
+            out[i] = name if value.lower() in ("true", "1", "t") else None
+    return [arg for arg in out if arg is not None]
+
+
 class _Undeclared:
     """Stands in for the parser of a command that is not being run."""
 
@@ -6575,12 +6687,18 @@ def build_parser(only=None):
     p = argparse.ArgumentParser(
         prog="brownie", description="An OCI container runtime in one Python file.",
         formatter_class=formatter)
-    p.add_argument("--version", "-v", action="store_true", help="print the version")
+    p.boolean_flags = set()
+
+    def boolean(parser, *names, **kw):
+        # (go's flag package, and so runc, also takes --flag=true/false)
+        parser.add_argument(*names, action="store_true", **kw)
+        p.boolean_flags.update(names)
+    boolean(p, "--version", "-v", help="print the version")
     p.add_argument("--root", default=DEFAULT_ROOT, help="state directory")
     p.add_argument("--log", help="log file (errors, warnings; debug with --debug)")
     p.add_argument("--log-format", choices=("text", "json"), default="text")
-    p.add_argument("--debug", action="store_true")
-    p.add_argument("--systemd-cgroup", action="store_true",
+    boolean(p, "--debug")
+    boolean(p, "--systemd-cgroup",
                    help="cgroupsPath is slice:prefix:name")
     p.add_argument("--rootless", default="auto")
     p.add_argument("--criu", help=argparse.SUPPRESS)
@@ -6600,9 +6718,9 @@ def build_parser(only=None):
         sp.add_argument("--bundle", "-b", default=".", help="bundle directory")
         sp.add_argument("--pid-file", help="write the init's pid here")
         sp.add_argument("--console-socket", help="unix socket for the pty master")
-        sp.add_argument("--no-pivot", action="store_true",
+        boolean(sp, "--no-pivot",
                         help="chroot instead of pivot_root (initramfs)")
-        sp.add_argument("--no-new-keyring", action="store_true")
+        boolean(sp, "--no-new-keyring")
         sp.add_argument("--preserve-fds", type=int, default=0, metavar="N",
                         help="pass fds 3..3+N-1 to the process")
 
@@ -6611,22 +6729,24 @@ def build_parser(only=None):
     cmd("state", "print the state of a container as JSON")
     sp = cmd("kill", "send a signal to the container's process")
     sp.add_argument("signal", nargs="?", default="SIGTERM")
-    sp.add_argument("--all", "-a", action="store_true",
+    boolean(sp, "--all", "-a",
                     help="signal every process of the container")
     sp = cmd("delete", "delete a stopped container")
-    sp.add_argument("--force", "-f", action="store_true",
+    boolean(sp, "--force", "-f",
                     help="kill a running container first")
     sp = cmd("run", "create and start a container, wait for it, delete it")
     creating(sp)
-    sp.add_argument("--detach", "-d", action="store_true")
-    sp.add_argument("--keep", action="store_true", help="do not delete on exit")
+    boolean(sp, "--detach", "-d")
+    boolean(sp, "--keep", help="do not delete on exit")
     sp = cmd("list", "list containers", with_id=False)
-    sp.add_argument("--quiet", "-q", action="store_true", help="ids only")
+    boolean(sp, "--quiet", "-q", help="ids only")
     sp.add_argument("--format", "-f", choices=("table", "json"), default="table")
     sp = cmd("spec", "write a default config.json", with_id=False)
     sp.add_argument("--bundle", "-b", default=".")
-    sp.add_argument("--rootless", action="store_true")
+    boolean(sp, "--rootless")
     cmd("features", "print the features of this runtime as JSON", with_id=False)
+    for name in UNSUPPORTED_COMMANDS:
+        cmd(name, "runc's %s: not supported (brownie has no CRIU)" % name, with_id=False)
     sp = cmd("ps", "list the processes of a container")
     sp.add_argument("--format", "-f", choices=("table", "json"), default="table")
     # runc's spelling: ps ID -o pid,comm (everything after the id is ps's)
@@ -6634,9 +6754,9 @@ def build_parser(only=None):
     sp = cmd("exec", "run one more process in a container")
     sp.add_argument("argv", nargs=argparse.REMAINDER, metavar="COMMAND ...")
     sp.add_argument("--process", "-p", help="process.json to run (- for stdin)")
-    sp.add_argument("--tty", "-t", action="store_true", help="allocate a pty")
+    boolean(sp, "--tty", "-t", help="allocate a pty")
     sp.add_argument("--console-socket", help="unix socket for the pty master")
-    sp.add_argument("--detach", "-d", action="store_true")
+    boolean(sp, "--detach", "-d")
     sp.add_argument("--pid-file", help="write the process's pid here")
     sp.add_argument("--env", "-e", action="append", default=[], metavar="K=V")
     sp.add_argument("--cwd", help="working directory in the container")
@@ -6644,11 +6764,11 @@ def build_parser(only=None):
     sp.add_argument("--additional-gids", "-g", action="append", default=[])
     sp.add_argument("--cap", "-c", action="append", default=[],
                     help="add a capability")
-    sp.add_argument("--no-new-privs", action="store_true")
+    boolean(sp, "--no-new-privs")
     sp.add_argument("--preserve-fds", type=int, default=0, metavar="N")
     sp.add_argument("--process-label", help="SELinux label")
     sp.add_argument("--apparmor", help="AppArmor profile")
-    sp.add_argument("--ignore-paused", action="store_true")
+    boolean(sp, "--ignore-paused")
     sp = cmd("update", "change the resources of a running container")
     sp.add_argument("--resources", "-r", metavar="FILE",
                     help="LinuxResources JSON (- for stdin)")
@@ -6656,7 +6776,7 @@ def build_parser(only=None):
         names = ["--" + flag] + (["--cpu-shares"] if flag == "cpu-share" else [])
         sp.add_argument(*names)
     sp = cmd("events", "print statistics and OOM events as JSON")
-    sp.add_argument("--stats", action="store_true", help="once, then exit")
+    boolean(sp, "--stats", help="once, then exit")
     sp.add_argument("--interval", default="5s", help="between stats (5s)")
     sp = cmd("seccomp-dump", "print the BPF program of a config's seccomp",
              with_id=False)
@@ -6671,7 +6791,11 @@ def cli(argv):
     if argv[:1] == ["init"]:
         container_init(*(int(a) for a in argv[1:5]))
     global_argv, rest = split_global_args(argv)
+    if rest[:1] and rest[0] in UNSUPPORTED_COMMANDS:
+        rest = rest[:1]  # whatever its flags: it is refused (in the log too)
     parser = build_parser(rest[0] if rest else None)
+    global_argv = _explicit_booleans(global_argv, parser.boolean_flags, flags_only=True)
+    rest = rest[:1] + _explicit_booleans(rest[1:], parser.boolean_flags)
     opts, unknown = parser.parse_known_args(global_argv)
     try:
         log = Log(opts.log, opts.log_format, opts.debug)
@@ -6699,6 +6823,11 @@ def cli(argv):
         return 2
     args = parser.parse_args([a for a in global_argv if a not in unknown] + rest)
     log.write("debug", "%s %s" % (args.command, " ".join(rest[1:])))
+
+    def terminated(signum, frame):
+        raise Terminated(signum)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, terminated)
     try:
         return COMMANDS[args.command](args, opts) or 0
     except BrownieError as e:
@@ -6707,6 +6836,8 @@ def cli(argv):
         msg = error_text(e)
     except KeyboardInterrupt:
         return 130
+    except Terminated as e:
+        return 128 + e.signum
     except Exception as e:  # a bug in brownie: still one line, unless --debug
         if opts.debug:
             import traceback
@@ -6716,6 +6847,15 @@ def cli(argv):
     log.write("error", msg)
     say(msg)
     return 1
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP reached a command: like Ctrl-C, it unwinds, so that
+    a create cut short removes what it made."""
+
+    def __init__(self, signum):
+        BaseException.__init__(self, signum)
+        self.signum = signum
 
 
 def _print_json(obj):
@@ -6770,7 +6910,8 @@ def cmd_list(args, opts):
     rows = []
     for c in containers:
         st = c.state()
-        rows.append({"id": c.id, "pid": st["pid"], "status": st["status"],
+        rows.append({"ociVersion": st["ociVersion"], "id": c.id, "pid": st["pid"],
+                     "status": st["status"],
                      "bundle": st["bundle"], "rootfs": st["rootfs"],
                      "created": st["created"], "owner": st["owner"] or "root",
                      "annotations": st.get("annotations") or {}})
@@ -6992,13 +7133,19 @@ def cmd_resume(args, opts):
     Container.load(args.id, opts.root).resume()
 
 
-COMMANDS = {
+def cmd_unsupported(args, opts):
+    raise BrownieError("%s is not supported: brownie has no checkpoint/restore (CRIU)"
+                       % args.command)
+
+
+UNSUPPORTED_COMMANDS = ("checkpoint", "restore")
+COMMANDS = dict({name: cmd_unsupported for name in UNSUPPORTED_COMMANDS}, **{
     "create": cmd_create, "start": cmd_start, "state": cmd_state,
     "kill": cmd_kill, "delete": cmd_delete, "run": cmd_run, "list": cmd_list,
     "spec": cmd_spec, "features": cmd_features, "ps": cmd_ps,
     "pause": cmd_pause, "resume": cmd_resume, "exec": cmd_exec,
     "update": cmd_update, "events": cmd_events, "seccomp-dump": cmd_seccomp_dump,
-}
+})
 
 
 def main(argv=None):

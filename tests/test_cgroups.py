@@ -481,7 +481,7 @@ def test_relative_and_default_paths_are_below_own_cgroup(proc_cgroup):
 
 
 @pytest.mark.parametrize("path, systemd, expected", [
-    ("system.slice:docker:abc", False, "/system.slice/docker-abc.scope"),
+    ("system.slice:docker:abc", True, "/system.slice/docker-abc.scope"),
     ("kubepods-besteffort-pod1.slice:cri-containerd:abc", True,
      "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/cri-containerd-abc.scope"),
     (":runc:abc", True, "/system.slice/runc-abc.scope"),
@@ -493,6 +493,13 @@ def test_systemd_paths_fall_back_to_cgroupfs(path, systemd, expected):
     cg = brownie.Cgroup.for_container("id", path, systemd=systemd, layout=FAKE_LAYOUT[1:2])
     assert cg.paths == {"memory": "/sys/fs/cgroup/memory" + expected}
     assert len(cg.warnings) == 1 and "using cgroupfs at " + expected in cg.warnings[0]
+
+
+def test_a_path_with_colons_is_a_path_without_systemd_cgroup():
+    """As runc: the slice:prefix:name form is systemd's only with the flag."""
+    cg = brownie.Cgroup.for_container("id", "/system.slice:docker:abc", layout=FAKE_LAYOUT[1:2])
+    assert cg.paths == {"memory": "/sys/fs/cgroup/memory/system.slice:docker:abc"}
+    assert cg.warnings == []
 
 
 @pytest.mark.parametrize("path", ["a:b", "bad:docker:abc", "a--b.slice:p:n", "x.slice:p:",

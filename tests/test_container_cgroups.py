@@ -497,6 +497,52 @@ def test_update_changes_live_limits(rt, tmp_path, cgroot):
     assert_gone(path)
 
 
+def test_systemd_cgroup_without_systemd_uses_the_same_path(rt, tmp_path):
+    """--systemd-cgroup with slice:prefix:name, as Docker and Podman send it
+    with systemd managing cgroups: with no systemd running, the unit's path
+    through cgroupfs, with a warning; delete removes what create made."""
+    slice_ = "brownietest%s.slice" % uuid.uuid4().hex[:10]
+    cid = rt.new_id()
+    path = "/%s/test-%s.scope" % (slice_, cid)
+    try:
+        b = cg_bundle(tmp_path, "%s:test:%s" % (slice_, cid), {"pids": {"limit": 9}})
+        r = rt.cmd("--systemd-cgroup", "create", "--bundle", b, cid)
+        assert r.rc == 0, r
+        assert "using cgroupfs at %s" % path in r.err, r
+        assert read(path, "pids", "pids.max") == "9"
+        rt.ok("start", cid)
+        assert read(path, "pids", "cgroup.procs").split() == [str(rt.state(cid)["pid"])]
+        rt.ok("delete", "--force", cid)
+        assert_gone("/" + slice_)
+    finally:
+        for d in dirs_of("/" + slice_):
+            if os.path.exists(d):
+                kill_cgroup_tree(d)
+
+
+def test_update_writes_what_it_names(rt, tmp_path, cgroot):
+    """An update writes the knobs it names (with their partners), not all
+    of the container's resources again: cpu.shares of an idle cgroup would
+    refuse a second write. --memory -1 lifts memory+swap too (runc)."""
+    path = cgroot + "/upd3"
+    unlimited = str(0x7FFFFFFFFFFFF000)
+    resources = {"memory": {"limit": 64 * MiB, "swap": 64 * MiB}, "cpu": {"shares": 100}}
+    if os.path.exists(cgfile("/", "cpu", "cpu.idle")):
+        resources["cpu"]["idle"] = 1
+    cid = started(rt, cg_bundle(tmp_path, path, resources))
+    rt.ok("update", "--cpu-period", "50000", cid)
+    assert read(path, "cpu", "cpu.cfs_period_us") == "50000"
+    rt.ok("update", "--memory", "-1", cid)
+    assert read(path, "memory", "memory.limit_in_bytes") == unlimited
+    assert read(path, "memory", "memory.memsw.limit_in_bytes") == unlimited
+    # refused before anything is written
+    rt.fails("update", "--memory", "1g", "--memory-swap", "512m", cid,
+             needles=["linux.resources.memory.swap", "below the memory limit"])
+    assert read(path, "memory", "memory.limit_in_bytes") == unlimited
+    rt.ok("delete", "--force", cid)
+    assert_gone(path)
+
+
 def test_update_refused_by_the_kernel_leaves_limits(rt, tmp_path, cgroot):
     path = cgroot + "/upd2"
     cid = started(rt, cg_bundle(tmp_path, path, {"pids": {"limit": 10}}))
@@ -597,9 +643,15 @@ def test_delete_force_of_a_paused_container(rt, tmp_path, cgroot):
     assert_gone(path)
 
 
-def test_pause_of_created_and_stopped_refused(rt, tmp_path, cgroot):
+def test_pause_of_created_and_of_stopped(rt, tmp_path, cgroot):
+    """runc pauses a created container (and resume makes it created
+    again); a stopped one cannot be paused."""
     cid = rt.create(cg_bundle(tmp_path, cgroot + "/p", args=["true"]))
-    rt.fails("pause", cid, needles=["not running"])
+    rt.ok("pause", cid)
+    assert rt.status(cid) == "paused"
+    rt.fails("start", cid, needles=["paused"])
+    rt.ok("resume", cid)
+    assert rt.status(cid) == "created"
     rt.ok("start", cid)
     rt.wait_status(cid, "stopped")
     rt.fails("pause", cid, needles=["not running"])

@@ -147,6 +147,12 @@ CASES = {
         _chmod_rules("SCMP_ACT_ERRNO", "MASKED_EQ", 0o4000, 0o4000),
         ["chmod u+s /tmp/f", "chmod 4755 /tmp/f"],
         ["chmod 755 /tmp/f", "chmod 2755 /tmp/f", "chmod 1777 /tmp/f"]),
+    # odd sizes refused: valueTwo's bits outside the mask do not count, as
+    # in libseccomp (so 3 under mask 1 is 1)
+    "ftruncate-masked-eq-outside-bits": (
+        [rule(["ftruncate", "ftruncate64"], "SCMP_ACT_ERRNO", arg(1, "MASKED_EQ", 1, 3))],
+        ["truncate -s 1 /tmp/f", "truncate -s 4294967297 /tmp/f"],
+        ["truncate -s 2 /tmp/f", "truncate -s 4294967296 /tmp/f"]),
     # kill(pid, sig): refuse signal 0 to pid 1 only (two args ANDed); in the
     # container's pid namespace the shell is pid 1.
     "kill-and-of-two-args": (
@@ -469,12 +475,44 @@ def test_notify_errno_seen_by_the_process(rt, tmp_path, agent):
     assert sorted(c["path"] for c in a.calls) == ["/tmp/no", "/tmp/yes"], a.calls
 
 
-def test_notify_listener_path_unreachable_fails_start(rt, tmp_path):
+def test_notify_listener_path_missing_fails_create(rt, tmp_path):
     b = seccomp_bundle(tmp_path, notify_profile(str(tmp_path / "nobody.sock")),
                        ["mkdir", "/tmp/x"])
-    r = rt.run(b)
+    r = rt.cmd("create", "--bundle", b, rt.new_id())
     assert r.rc != 0, r
-    assert "nobody.sock" in r.err, r
+    assert r.err.startswith("brownie: config.json: linux.seccomp.listenerPath: ") and \
+        "nobody.sock: no such file or directory" in r.err, r
+    assert rt.list_ids() == []
+    (tmp_path / "plain").write_text("")
+    b = seccomp_bundle(tmp_path, notify_profile(str(tmp_path / "plain")),
+                       ["mkdir", "/tmp/x"], name="plain-file")
+    r = rt.cmd("create", "--bundle", b, rt.new_id())
+    assert r.rc != 0 and "plain: not a socket" in r.err, r
+    assert rt.list_ids() == []
+
+
+def test_notify_agent_gone_at_start_the_process_never_runs(rt, tmp_path):
+    """config-linux.md: if sending to listenerPath fails, an error; and the
+    process, whose filter would wait on an agent nobody runs, must not run."""
+    import socket
+    out = tmp_path / "out"
+    out.mkdir()
+    path = str(tmp_path / "agent.sock")
+    agent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    agent.bind(path)
+    agent.listen(1)
+
+    def mount_out(c):
+        c["mounts"].append({"destination": "/out", "type": "bind", "source": str(out),
+                            "options": ["rbind", "rw"]})
+    b = seccomp_bundle(tmp_path, notify_profile(path), sh("touch /out/ran"), edit=mount_out)
+    cid = rt.create(b)
+    agent.close()  # the socket file stays; nobody listens
+    r = rt.cmd("start", cid)
+    assert r.rc != 0 and "cannot send the seccomp listener" in r.err, r
+    rt.wait_status(cid, "stopped")
+    assert not (out / "ran").exists()
+    rt.ok("delete", cid)
     assert rt.list_ids() == []
 
 

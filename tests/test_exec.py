@@ -33,6 +33,14 @@ def test_flags_over_the_containers_process(rt, running):
     assert r.out.split() == ["1", "2", "/tmp", "1000", "1000"], r
 
 
+@pytest.mark.parametrize("user", ["-1", "4294967295", "1000:-1", "2147483648", "x:1"])
+def test_user_out_of_range_is_refused(rt, running, user):
+    """(uid_t)-1 would leave setresuid(2) nothing to change: root."""
+    rt.fails("exec", "-u", user, running, "id", needles=["--user %s" % user, "2147483647"])
+    rt.fails("exec", "--additional-gids", "4294967295", running, "id",
+             needles=["--additional-gids 4294967295"])
+
+
 def test_process_json_is_the_whole_process(rt, running, tmp_path):
     """--process: its env only, nothing of the container's process."""
     process = {"args": ["sh", "-c", "echo ${FROM_CONFIG:-unset} $ONLY; id -u"],
@@ -89,6 +97,13 @@ def test_detach_writes_the_pid_file_first(rt, running, tmp_path):
     with open("/proc/%d/cmdline" % pid, "rb") as f:
         assert f.read().split(b"\0")[:2] == [b"sleep", b"30"]
     assert not any(name.startswith(".") for name in os.listdir(tmp_path))  # no tmp left
+
+
+def test_a_pid_file_that_cannot_be_written_ends_the_process(rt, running, tmp_path):
+    before = json.loads(rt.ok("ps", "--format", "json", running).out)
+    rt.fails("exec", "--detach", "--pid-file", tmp_path / "no" / "dir" / "x.pid", running,
+             "sleep", "30", needles=["x.pid"])
+    assert json.loads(rt.ok("ps", "--format", "json", running).out) == before
 
 
 def test_preserve_fds_must_be_open(rt, running):

@@ -302,3 +302,29 @@ def test_a_timed_out_hook_leaves_nothing_running(rt, tmp_path):
     b, _ = hooks_bundle(tmp_path, hooks)
     rt.fails("create", "--bundle", b, rt.new_id(), needles=["timed out"])
     wait_for(lambda: find_processes("sleep 7 %s" % marker) == [], what="the hook's child to end")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT],
+                         ids=["TERM", "HUP", "INT"])
+def test_create_ended_by_a_signal_removes_what_it_made(rt, tmp_path, sig):
+    """`create` stopped by a signal it can catch, while a hook runs: it
+    unwinds as a failed create does (no state, cgroup, process, hook)."""
+    marker = "9.%d" % os.getpid()  # a sleep we can find again
+    out = tmp_path / "started"
+    hooks = {"createRuntime": [{"path": "/bin/sh", "args": [
+        "sh", "-c", "touch %s; exec sleep %s" % (out, marker)]}]}
+    b, _ = hooks_bundle(tmp_path, hooks)
+    cid = rt.new_id()
+    p = subprocess.Popen(rt.argv("create", "--bundle", b, cid), stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for(out.exists, what="the hook to run")
+        p.send_signal(sig)
+        assert p.wait(timeout=30) == 128 + sig, p.stderr.read()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        p.stderr.close()
+    rt.assert_nothing_left()
+    assert find_processes("sleep " + marker) == []

@@ -416,6 +416,22 @@ def test_run_prints_and_cleans_up(rt, tmp_path):
     assert rt.list_ids() == []
 
 
+def test_run_from_a_deleted_directory(rt, tmp_path):
+    """The caller's cwd is gone (runc works there): the init, a fresh
+    interpreter, must not need it."""
+    b = make_bundle(tmp_path, args=["echo", "fine"])
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    r = subprocess.run(["/bin/sh", "-c", 'cd "$1" && rmdir "$1" && shift && exec "$@"', "sh",
+                        str(gone)] + rt.argv("run", "--bundle", b, rt.new_id()),
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=60)
+    # (/bin/sh, which reads line 1 of brownie.py, may say that getcwd failed)
+    assert (r.returncode, r.stdout) == (0, b"fine\n"), r
+    assert b"brownie" not in r.stderr and b"Fatal" not in r.stderr, r
+    assert rt.list_ids() == []
+
+
 @pytest.mark.parametrize("code", [0, 3, 42, 255])
 def test_run_exit_status(rt, tmp_path, code):
     b = make_bundle(tmp_path, args=sh("exit %d" % code))
@@ -611,9 +627,34 @@ def test_list(rt, tmp_path):
     assert by_id[a]["status"] == "created"
     assert by_id[c]["status"] == "running"
     assert by_id[a]["bundle"] == str(b)
+    # runc's fields, which clients parse
+    assert set(by_id[a]) >= {"ociVersion", "id", "pid", "status", "bundle", "rootfs",
+                             "created", "owner", "annotations"}, by_id[a]
     table = rt.ok("list").out.splitlines()
     assert table[0].split()[:3] == ["ID", "PID", "STATUS"]
     assert any(line.split()[0] == a and "created" in line for line in table[1:])
+
+
+def test_boolean_flags_take_explicit_values(rt, tmp_path):
+    """runc (go's flag package) takes --flag=true and --flag=false; podman's
+    --runtime-flag passes them so."""
+    b = make_bundle(tmp_path, args=LONG)
+    cid = started(rt, b)
+    r = rt.ok("--debug=false", "--systemd-cgroup=false", "exec", "--detach=true", cid, "true")
+    assert r.out == "", r
+    rt.ok("kill", "--all=true", cid, "KILL")
+    rt.wait_status(cid, "stopped")
+    rt.ok("delete", "--force=true", cid)
+    assert rt.list_ids() == []
+
+
+@pytest.mark.parametrize("command", ["checkpoint", "restore"])
+def test_checkpoint_and_restore_say_they_are_not_supported(rt, tmp_path, command):
+    log = tmp_path / "log.json"
+    rt.fails(command, "--image-path", tmp_path, "--work-path", tmp_path, "some-id",
+             global_args=("--log", log, "--log-format", "json"),
+             needles=["%s is not supported" % command])
+    assert "not supported" in json.loads(log.read_text().splitlines()[-1])["msg"]
 
 
 def test_list_empty_root(rt):

@@ -336,6 +336,20 @@ def test_linux_device_replaces_default(rt, tmp_path):
     assert rt.output(b) == "600 5 5\n"
 
 
+def test_linux_device_never_deletes_a_file_of_the_image(rt, tmp_path):
+    """A file of the image where a device is asked for stays as it is (runc:
+    EEXIST is success); only a device node is replaced."""
+    devices = [{"path": "/etc/precious", "type": "c", "major": 1, "minor": 3},
+               {"path": "/dev/../etc/passwd", "type": "c", "major": 1, "minor": 3}]
+    b = make_bundle(tmp_path, linux={"devices": devices},
+                    args=sh("cat /etc/precious; stat -c %F /etc/passwd"))
+    (b / "rootfs" / "etc" / "precious").write_text("kept\n")
+    passwd = (b / "rootfs" / "etc" / "passwd").read_text()
+    assert rt.output(b) == "kept\nregular file\n"
+    assert (b / "rootfs" / "etc" / "precious").read_text() == "kept\n"
+    assert (b / "rootfs" / "etc" / "passwd").read_text() == passwd
+
+
 # ---------------------------------------------------------------------------
 # sysctl
 # ---------------------------------------------------------------------------

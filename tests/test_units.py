@@ -424,6 +424,19 @@ def test_split_global_args(argv, globals_, rest):
     assert brownie.split_global_args(argv) == (globals_, rest)
 
 
+@pytest.mark.parametrize("args, flags_only, expected", [
+    (["--force=true", "id"], False, ["--force", "id"]),
+    (["--force=false", "id"], False, ["id"]),
+    (["--detach=TRUE", "--tty=0", "id", "sh", "--detach=true"], False,
+     ["--detach", "id", "sh", "--detach=true"]),  # the program's argv is its own
+    (["--root", "/r", "--debug=true", "--systemd-cgroup=f"], True, ["--root", "/r", "--debug"]),
+    (["--force=maybe", "--bundle=x"], False, ["--force=maybe", "--bundle=x"]),
+])
+def test_explicit_booleans(args, flags_only, expected):
+    booleans = {"--force", "--detach", "--tty", "--debug", "--systemd-cgroup"}
+    assert brownie._explicit_booleans(args, booleans, flags_only) == expected
+
+
 # ---------------------------------------------------------------------------
 # small helpers
 # ---------------------------------------------------------------------------
@@ -588,6 +601,18 @@ def test_capabilities_that_cannot_be_granted_are_left_out(bundle, monkeypatch):
     assert any("process.capabilities.effective: CAP_CHOWN" in w for w in warnings), warnings
     assert any("process.capabilities.inheritable: CAP_CHOWN" in w for w in warnings), warnings
     assert any("process.capabilities.ambient: CAP_KILL" in w for w in warnings), warnings
+
+
+def test_what_brownie_does_not_implement_is_said(bundle, monkeypatch):
+    warnings = []
+    monkeypatch.setattr(brownie, "_warning_sink", warnings.append)
+    config = minimal(process={"args": ["sh"], "cwd": "/", "execCPUAffinity": {"initial": "0"},
+                              "scheduler": {"policy": "SCHED_OTHER"}})
+    config["linux"].update(memoryPolicy={"mode": "MPOL_DEFAULT"}, netDevices={"eth9": {}})
+    plan_of(config, bundle)
+    assert sorted(w.split(":")[0] for w in warnings) == [
+        "linux.memoryPolicy", "linux.netDevices", "process.execCPUAffinity", "process.scheduler"]
+    assert all(w.endswith("ignored, brownie does not implement it") for w in warnings), warnings
 
 
 def test_signal_0_is_a_liveness_check():
