@@ -643,9 +643,10 @@ def parse_process(p, source="config.json"):
     if oom is not None and not -1000 <= oom <= 1000:
         raise p.error("oomScoreAdj", "must be between -1000 and 1000")
     umask = _uint(user, "umask", bits=32)
-    for kind, key in (("apparmor", "apparmorProfile"), ("selinux", "selinuxLabel")):
-        if p.get(key, str):
-            check_lsm_exec_label(kind, p.get(key, str), p.source)
+    for kind, key, name in (("apparmor", "apparmorProfile", "AppArmor"),
+                            ("selinux", "selinuxLabel", "SELinux")):
+        if p.get(key, str) and not lsm_enabled(kind):
+            warn("%s: ignored, %s is not enabled on this host" % (p.path(key), name))
     return {
         "args": args, "env": env, "cwd": cwd,
         "terminal": p.get("terminal", bool, False),
@@ -1686,20 +1687,19 @@ def selinux_enabled():
     return os.path.exists("/sys/fs/selinux/enforce")
 
 
-def check_lsm_exec_label(kind, label, source="config.json"):
-    """A label the host cannot apply is an error, as with runc: the process
-    would run unconfined."""
-    if kind == "apparmor" and not os.path.exists("/sys/kernel/security/apparmor"):
-        raise ConfigError("process.apparmorProfile", "%r is set, but AppArmor is not "
-                          "enabled on this host" % label, source)
-    if kind == "selinux" and not selinux_enabled():
-        raise ConfigError("process.selinuxLabel", "%r is set, but SELinux is disabled "
-                          "or not supported on this host" % label, source)
+def lsm_enabled(kind):
+    """Is that LSM ("apparmor", "selinux") enabled on this host?"""
+    if kind == "apparmor":
+        return os.path.exists("/sys/kernel/security/apparmor")
+    return selinux_enabled()
 
 
 def set_lsm_exec_label(kind, label):
-    """AppArmor profile or SELinux label for the next execve."""
-    check_lsm_exec_label(kind, label)
+    """AppArmor profile or SELinux label for the next execve; nothing where
+    that LSM is not enabled (parse_process warned), as runtime-tools'
+    validation expects and as with linux.mountLabel."""
+    if not lsm_enabled(kind):
+        return
     if kind == "apparmor":
         path, text = "/proc/self/attr/apparmor/exec", "exec " + label
         if not os.path.exists(path):
