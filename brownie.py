@@ -537,6 +537,7 @@ class _Fields:
 # uids and gids run 0..2^31-1, as runc has them: (uid_t)-1 is "leave it
 # unchanged" to setresuid(2) and chown(2), and would quietly keep root.
 ID_BITS = 31
+NGROUPS_MAX = 65536  # setgroups(2)
 
 
 def _uint(f, key, default=None, bits=64, required=False):
@@ -643,6 +644,10 @@ def parse_process(p, source="config.json"):
     if oom is not None and not -1000 <= oom <= 1000:
         raise p.error("oomScoreAdj", "must be between -1000 and 1000")
     umask = _uint(user, "umask", bits=32)
+    groups = _uints(user, "additionalGids", bits=ID_BITS)
+    if len(groups) > NGROUPS_MAX:
+        raise user.error("additionalGids", "has %d groups, more than the kernel's "
+                         "limit of %d" % (len(groups), NGROUPS_MAX))
     for kind, key, name in (("apparmor", "apparmorProfile", "AppArmor"),
                             ("selinux", "selinuxLabel", "SELinux")):
         if p.get(key, str) and not lsm_enabled(kind):
@@ -653,7 +658,7 @@ def parse_process(p, source="config.json"):
         "console_size": (_uint(console, "height", 0, 16),
                          _uint(console, "width", 0, 16)),
         "uid": _uint(user, "uid", 0, ID_BITS), "gid": _uint(user, "gid", 0, ID_BITS),
-        "groups": _uints(user, "additionalGids", bits=ID_BITS),
+        "groups": groups,
         "umask": 0o022 if umask is None else umask,
         "caps": caps, "rlimits": rlimits,
         "no_new_privs": p.get("noNewPrivileges", bool, False),
@@ -665,19 +670,16 @@ def parse_process(p, source="config.json"):
 
 
 def _exec_ids(flag, text, ids):
-    try:
-        ids = [int(i) for i in ids]
-    except ValueError:
-        ids = [-1]
-    if not all(0 <= i < 1 << ID_BITS for i in ids):
+    ids = [str(i) for i in ids]  # (digits only: int() would take " 5" and "1_000")
+    if not all(i.isascii() and i.isdigit() and int(i) < 1 << ID_BITS for i in ids):
         raise BrownieError("%s %s: give numeric ids between 0 and %d"
                            % (flag, text, (1 << ID_BITS) - 1))
-    return ids
+    return [int(i) for i in ids]
 
 
 def exec_process_plan(base, process=None, args=(), env=(), cwd=None,
                       user=None, additional_gids=(), caps=(), tty=False,
-                      no_new_privs=False, apparmor=None, label=None):
+                      no_new_privs=None, apparmor=None, label=None):
     """The process of `exec`: a config.md process object (the JSON of runc
     exec --process) as it is, or `base` (the container's own process plan)
     with args and runc exec's flags laid over it."""
@@ -717,8 +719,8 @@ def exec_process_plan(base, process=None, args=(), env=(), cwd=None,
             {k: v | extra if k in ("bounding", "effective", "permitted") else v
              for k, v in (proc["caps"] or dict.fromkeys(CAPABILITY_SETS, 0)).items()},
             "--cap")
-    if no_new_privs:
-        proc["no_new_privs"] = True
+    if no_new_privs is not None:  # (runc: given, it wins over the config's)
+        proc["no_new_privs"] = bool(no_new_privs)
     if apparmor is not None:
         proc["apparmor"] = apparmor
     if label is not None:
@@ -868,7 +870,7 @@ def build_plan(config, bundle, container_id, no_pivot=False, preserve_fds=0):
             raise ns.error("type", "unknown namespace %r" % kind)
         if kind in seen:
             raise ns.error("type", "namespace %r is listed twice" % kind)
-        path = ns.get("path", str)
+        path = ns.get("path", str) or None  # (runc: an empty path is no path)
         if path is not None:
             if not path.startswith("/"):
                 raise ns.error("path", "must be an absolute path, not %r" % path)
@@ -988,6 +990,12 @@ def parse_annotations(cfg):
         if not isinstance(value, str):
             raise cfg.error("annotations", "the value of %r must be a string" % key)
     return annotations
+
+
+def read_id_map(path):
+    """/proc/PID/uid_map or gid_map as (inside, outside, size) mappings."""
+    with open(path) as f:
+        return [tuple(int(n) for n in line.split()) for line in f if line.strip()]
 
 
 def check_ids_mapped(user, process, uid_map, gid_map):
@@ -5393,8 +5401,11 @@ def container_init_stage2(plan, new, rfd, wfd, start_fd, console_fd):
     in_userns = "user" in kinds
     if plan["setup_dev"]:
         create_default_devices(rootfs, in_userns)
-    for device in plan["devices"]:
-        create_device(rootfs, *device, in_userns=in_userns)
+    for i, device in enumerate(plan["devices"]):
+        try:
+            create_device(rootfs, *device, in_userns=in_userns)
+        except OSError as e:
+            raise ConfigError("linux.devices[%d].path" % i, "%s: %s" % (device[0], strerror(e)))
     if plan["setup_dev"]:
         create_dev_symlinks(rootfs)
     apply_sysctls(plan["sysctl"])
@@ -6160,9 +6171,14 @@ class Container:
         Returns the exit status, or the pid when detach. A program that
         cannot be run fails here, and the container is left as it was."""
         check_preserved_fds(preserve_fds)
+        from_json = process is not None
         process = exec_process_plan(self._state.get("process"), process,
                                     args, **flags)
         status = self.status
+        if "user" in self._state.get("namespaces", ()) and status != "stopped":
+            maps = [read_id_map("/proc/%d/%s" % (self.pid, name)) for name in ("uid_map", "gid_map")]
+            check_ids_mapped(_Fields({}, "process.user", "process.json" if from_json else "exec"),
+                             process, *maps)
         if status not in ("created", "running", "paused"):
             raise ContainerError("cannot exec in a %s container" % status)
         if status == "paused" and not ignore_paused:
@@ -6663,7 +6679,7 @@ def _explicit_booleans(args, booleans, flags_only=False):
             break
         name, eq, value = arg.partition("=")
         if eq and name in booleans and value.lower() in ("true", "false", "1", "0", "t", "f"):
-            out[i] = name if value.lower() in ("true", "1", "t") else None
+            out[i] = name if value.lower() in ("true", "1", "t") else booleans[name]
     return [arg for arg in out if arg is not None]
 
 
@@ -6687,12 +6703,20 @@ def build_parser(only=None):
     p = argparse.ArgumentParser(
         prog="brownie", description="An OCI container runtime in one Python file.",
         formatter_class=formatter)
-    p.boolean_flags = set()
+    p.boolean_flags = {}  # name -> what --name=false becomes (None: nothing)
 
-    def boolean(parser, *names, **kw):
-        # (go's flag package, and so runc, also takes --flag=true/false)
-        parser.add_argument(*names, action="store_true", **kw)
-        p.boolean_flags.update(names)
+    def boolean(parser, *names, overrides=False, **kw):
+        # (go's flag package, and so runc, also takes --flag=true/false.)
+        # overrides: the flag may also turn off what the config turns on,
+        # so it is None unless given, and --name=false is a hidden --name-false.
+        parser.add_argument(*names, action="store_true",
+                            **dict(kw, default=None) if overrides else kw)
+        negation = None
+        if overrides:
+            negation = names[0] + "-false"
+            parser.add_argument(negation, action="store_false", dest=kw.get(
+                "dest", names[0].lstrip("-").replace("-", "_")), help=argparse.SUPPRESS)
+        p.boolean_flags.update((name, negation) for name in names)
     boolean(p, "--version", "-v", help="print the version")
     p.add_argument("--root", default=DEFAULT_ROOT, help="state directory")
     p.add_argument("--log", help="log file (errors, warnings; debug with --debug)")
@@ -6764,7 +6788,7 @@ def build_parser(only=None):
     sp.add_argument("--additional-gids", "-g", action="append", default=[])
     sp.add_argument("--cap", "-c", action="append", default=[],
                     help="add a capability")
-    boolean(sp, "--no-new-privs")
+    boolean(sp, "--no-new-privs", overrides=True)
     sp.add_argument("--preserve-fds", type=int, default=0, metavar="N")
     sp.add_argument("--process-label", help="SELinux label")
     sp.add_argument("--apparmor", help="AppArmor profile")
@@ -6826,7 +6850,7 @@ def cli(argv):
 
     def terminated(signum, frame):
         raise Terminated(signum)
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
         signal.signal(sig, terminated)
     try:
         return COMMANDS[args.command](args, opts) or 0
@@ -6850,7 +6874,7 @@ def cli(argv):
 
 
 class Terminated(BaseException):
-    """SIGTERM or SIGHUP reached a command: like Ctrl-C, it unwinds, so that
+    """SIGTERM, SIGHUP or SIGQUIT reached a command: like Ctrl-C, it unwinds, so that
     a create cut short removes what it made."""
 
     def __init__(self, signum):

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from conftest import make_bundle, proc_alive
+from conftest import make_bundle, proc_alive, started
 
 
 @pytest.fixture
@@ -33,12 +33,24 @@ def test_flags_over_the_containers_process(rt, running):
     assert r.out.split() == ["1", "2", "/tmp", "1000", "1000"], r
 
 
-@pytest.mark.parametrize("user", ["-1", "4294967295", "1000:-1", "2147483648", "x:1"])
+@pytest.mark.parametrize("user", ["-1", "4294967295", "1000:-1", "2147483648", "x:1",
+                                  " 5", "1_000", "\uff15"])
 def test_user_out_of_range_is_refused(rt, running, user):
     """(uid_t)-1 would leave setresuid(2) nothing to change: root."""
     rt.fails("exec", "-u", user, running, "id", needles=["--user %s" % user, "2147483647"])
     rt.fails("exec", "--additional-gids", "4294967295", running, "id",
              needles=["--additional-gids 4294967295"])
+
+
+def test_no_new_privs_false_overrides_the_config(rt, tmp_path):
+    """runc: --no-new-privs given (true or false) wins over the config's."""
+    b = make_bundle(tmp_path, args=["sleep", "60"], process={"noNewPrivileges": True})
+    cid = started(rt, b)
+    for flags, expected in (((), "1"), (("--no-new-privs=false",), "0"),
+                            (("--no-new-privs",), "1")):
+        r = rt.ok("exec", *flags, cid, "grep", "NoNewPrivs", "/proc/self/status")
+        assert r.out.split()[1] == expected, (flags, r)
+    rt.ok("delete", "--force", cid)
 
 
 def test_process_json_is_the_whole_process(rt, running, tmp_path):

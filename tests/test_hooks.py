@@ -304,8 +304,8 @@ def test_a_timed_out_hook_leaves_nothing_running(rt, tmp_path):
     wait_for(lambda: find_processes("sleep 7 %s" % marker) == [], what="the hook's child to end")
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT],
-                         ids=["TERM", "HUP", "INT"])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGQUIT],
+                         ids=["TERM", "HUP", "INT", "QUIT"])
 def test_create_ended_by_a_signal_removes_what_it_made(rt, tmp_path, sig):
     """`create` stopped by a signal it can catch, while a hook runs: it
     unwinds as a failed create does (no state, cgroup, process, hook)."""

@@ -166,6 +166,18 @@ def test_user_namespace_seen_from_host(rt, public_tmp):
         assert f.read().split() == ["0", "100000", "65536"]
 
 
+def test_exec_as_an_unmapped_user_names_it(rt, public_tmp):
+    """As in config.json: an id the user namespace does not map is said so,
+    not a bare EINVAL from setresuid."""
+    b = make_bundle(public_tmp, edit=with_ns("user", **USER_MAPS), args=["sleep", "30"])
+    cid = rt.create(b)
+    rt.ok("start", cid)
+    rt.fails("exec", "-u", "65536", cid, "id", needles=["process.user.uid", "65536 is not mapped"])
+    rt.fails("exec", "-u", "5:70000", cid, "id", needles=["process.user.gid", "70000"])
+    assert rt.ok("exec", "-u", "65535", cid, "id", "-u").out == "65535\n"
+    rt.ok("delete", "--force", cid)
+
+
 def test_user_namespace_other_namespaces_owned_by_it(rt, public_tmp):
     """Namespaces made after the user namespace belong to it, so root in
     the container may, for instance, set its hostname."""

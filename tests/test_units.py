@@ -433,7 +433,10 @@ def test_split_global_args(argv, globals_, rest):
     (["--force=maybe", "--bundle=x"], False, ["--force=maybe", "--bundle=x"]),
 ])
 def test_explicit_booleans(args, flags_only, expected):
-    booleans = {"--force", "--detach", "--tty", "--debug", "--systemd-cgroup"}
+    booleans = dict.fromkeys(["--force", "--detach", "--tty", "--debug", "--systemd-cgroup"])
+    booleans["--no-new-privs"] = "--no-new-privs-false"
+    assert brownie._explicit_booleans(["--no-new-privs=false", "id"], booleans) == \
+        ["--no-new-privs-false", "id"]
     assert brownie._explicit_booleans(args, booleans, flags_only) == expected
 
 
@@ -613,6 +616,13 @@ def test_what_brownie_does_not_implement_is_said(bundle, monkeypatch):
     assert sorted(w.split(":")[0] for w in warnings) == [
         "linux.memoryPolicy", "linux.netDevices", "process.execCPUAffinity", "process.scheduler"]
     assert all(w.endswith("ignored, brownie does not implement it") for w in warnings), warnings
+
+
+def test_an_empty_namespace_path_is_no_path(bundle):
+    """runc: "path": "" makes a new namespace."""
+    config = minimal()
+    config["linux"]["namespaces"].append({"type": "network", "path": ""})
+    assert ("network", None) in plan_of(config, bundle)["namespaces"]
 
 
 def test_signal_0_is_a_liveness_check():
