@@ -117,7 +117,7 @@ _SYSCALL_NR_BY_MACHINE = {
         _NEW_SYSCALLS, pivot_root=155, seccomp=317, bpf=321, ioprio_set=251,
         rt_sigaction=512).items()},
     "x86": dict(_NEW_SYSCALLS, pivot_root=217, seccomp=354, bpf=357,
-                 ioprio_set=289, rt_sigaction=174),
+               ioprio_set=289, rt_sigaction=174),
     "aarch64": _GENERIC_SYSCALLS,
     "arm": dict(_NEW_SYSCALLS, pivot_root=218, seccomp=383, bpf=386,
                 ioprio_set=314, rt_sigaction=174),
@@ -277,6 +277,11 @@ class ContainerError(BrownieError):
     """An operation is not allowed on a container in its current state, or
     the container does not exist (runc's phrases: "container does not exist",
     "container not running")."""
+
+
+class ExecveFailed(BrownieError):
+    """execve(2) itself failed (a script's interpreter is missing, say):
+    everything else was done, and the program found."""
 
 
 _warning_sink = None
@@ -954,8 +959,9 @@ def build_plan(config, bundle, container_id, no_pivot=False, preserve_fds=0):
     # rest is tuning, ignored with a warning (runc 1.1 ignores them all).
     if "intelRdt" in linux.obj:
         raise linux.error("intelRdt", "Intel RDT is not supported by brownie")
+    process_fields = cfg.sub("process")
     for fields, key in ((linux, "memoryPolicy"), (linux, "netDevices"),
-                        (cfg.sub("process"), "scheduler"), (cfg.sub("process"), "execCPUAffinity")):
+                        (process_fields, "scheduler"), (process_fields, "execCPUAffinity")):
         if key in fields.obj:
             warn("%s: ignored, brownie does not implement it" % fields.path(key))
     dev_is_bind = any(m["dest"] == "/dev" and m["type"] == "bind" for m in mounts)
@@ -990,12 +996,6 @@ def parse_annotations(cfg):
         if not isinstance(value, str):
             raise cfg.error("annotations", "the value of %r must be a string" % key)
     return annotations
-
-
-def read_id_map(path):
-    """/proc/PID/uid_map or gid_map as (inside, outside, size) mappings."""
-    with open(path) as f:
-        return [tuple(int(n) for n in line.split()) for line in f if line.strip()]
 
 
 def check_ids_mapped(user, process, uid_map, gid_map):
@@ -1264,6 +1264,12 @@ def unshare_flags(namespaces):
     return flags
 
 
+def read_id_map(path):
+    """/proc/PID/uid_map or gid_map as (inside, outside, size) mappings."""
+    with open(path) as f:
+        return [tuple(int(n) for n in line.split()) for line in f if line.strip()]
+
+
 def write_id_mappings(pid, uid_map, gid_map):
     """Write /proc/PID/{uid,gid}_map from outside the new user namespace (the
     parent holds CAP_SETUID/SETGID in the namespace that owns it)."""
@@ -1460,7 +1466,7 @@ def mount_into_rootfs(rootfs, step, mount_label=None, cgroup_sources=()):
             if kind == "cgroup":
                 mount_cgroupfs(target, flags, cgroup_sources)
             else:
-                if (mount_label and selinux_enabled()
+                if (mount_label and lsm_enabled("selinux")
                         and kind not in ("proc", "sysfs", "cgroup2", "mqueue")):
                     data = ",".join(filter(None, [data, 'context="%s"' % mount_label]))
                 if step.get("copy_up"):
@@ -1654,6 +1660,8 @@ def create_dev_symlinks(rootfs):
 # label. Order matters and is kept by `finalize_process` below.
 
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+
 def apply_rlimits(rlimits):
     """process.rlimits, set while still root so hard limits may be raised."""
     import resource
@@ -1691,15 +1699,11 @@ def set_io_priority(value):
     syscall("ioprio_set", 1, 0, value)  # IOPRIO_WHO_PROCESS, self
 
 
-def selinux_enabled():
-    return os.path.exists("/sys/fs/selinux/enforce")
-
-
 def lsm_enabled(kind):
     """Is that LSM ("apparmor", "selinux") enabled on this host?"""
     if kind == "apparmor":
         return os.path.exists("/sys/kernel/security/apparmor")
-    return selinux_enabled()
+    return os.path.exists("/sys/fs/selinux/enforce")
 
 
 def set_lsm_exec_label(kind, label):
@@ -2009,10 +2013,10 @@ def finalize_process(proc, seccomp, exe):
     it stays in the effective set until the filter is in: execve then makes
     the process's capabilities from its bounding, inheritable and ambient
     sets (root: bounding | inheritable; other users: ambient), so nothing of
-    it survives. Returns the seccomp notify fd, if the filter has
-    SCMP_ACT_NOTIFY rules. `exe` is the program found while still root,
-    None if process.cwd was not to be entered by root: then it is looked
-    for now. Returns (program, notify fd or None)."""
+    it survives. `exe` is the program found while still root, None if
+    process.cwd was not to be entered by root: then it is looked for now.
+    Returns (program, the seccomp notify fd if the filter has
+    SCMP_ACT_NOTIFY rules, else None)."""
     apply_rlimits(proc["rlimits"])
     if proc["io_priority"] is not None:
         set_io_priority(proc["io_priority"])
@@ -2113,7 +2117,6 @@ SECCOMP_RET_TRACE = 0x7ff00000
 SECCOMP_RET_LOG = 0x7ffc0000
 SECCOMP_RET_ALLOW = 0x7fff0000
 
-_X32_SYSCALL_BIT = 0x40000000
 _AUDIT_ARCH_X86_64 = 0xC000003E
 _BPF_MAXINSNS = 4096             # the kernel's limit for one filter
 
@@ -4382,7 +4385,6 @@ class Cgroup:
         """{hierarchy name: the container's cgroup directory in it}."""
         return {h["name"]: h["dir"] for h in self.hierarchies}
 
-
     def _v1_dir(self, controller):
         for h in self.hierarchies:
             if h["version"] == 1 and controller in h["controllers"]:
@@ -5584,10 +5586,6 @@ def exec_process(proc, exe, seccomp, preserve_fds, notify_sock=None):
         raise ExecveFailed("exec %s: %s" % (exe, strerror(e))) from None
 
 
-class ExecveFailed(BrownieError):
-    """execve(2) itself failed (a script's interpreter is missing, say):
-    everything else was done, and the program found."""
-
 # ============================================================================
 # 13. the Container API (runtime.md "Operations")
 # ============================================================================
@@ -6022,7 +6020,6 @@ class Container:
         if owner is not None and cgroup.pure_v2:
             cgroup.delegate(*owner)
 
-
     # -- start, kill, wait ------------------------------------------------
 
     def start(self):
@@ -6175,15 +6172,15 @@ class Container:
         process = exec_process_plan(self._state.get("process"), process,
                                     args, **flags)
         status = self.status
-        if "user" in self._state.get("namespaces", ()) and status != "stopped":
-            maps = [read_id_map("/proc/%d/%s" % (self.pid, name)) for name in ("uid_map", "gid_map")]
-            check_ids_mapped(_Fields({}, "process.user", "process.json" if from_json else "exec"),
-                             process, *maps)
         if status not in ("created", "running", "paused"):
             raise ContainerError("cannot exec in a %s container" % status)
         if status == "paused" and not ignore_paused:
             raise ContainerError("cannot exec in a paused container "
                                  "(use --ignore-paused)")
+        if "user" in self._state.get("namespaces", ()):
+            maps = [read_id_map("/proc/%d/%s" % (self.pid, name)) for name in ("uid_map", "gid_map")]
+            check_ids_mapped(_Fields({}, "process.user", "process.json" if from_json else "exec"),
+                             process, *maps)
         master = ours = None
         if process["terminal"] and console_socket is None:
             if detach:
@@ -6723,7 +6720,7 @@ def build_parser(only=None):
     p.add_argument("--log-format", choices=("text", "json"), default="text")
     boolean(p, "--debug")
     boolean(p, "--systemd-cgroup",
-                   help="cgroupsPath is slice:prefix:name")
+               help="cgroupsPath is slice:prefix:name")
     p.add_argument("--rootless", default="auto")
     p.add_argument("--criu", help=argparse.SUPPRESS)
     # Given a prog, argparse needs no help formatter (nor its imports) now.
@@ -6743,7 +6740,7 @@ def build_parser(only=None):
         sp.add_argument("--pid-file", help="write the init's pid here")
         sp.add_argument("--console-socket", help="unix socket for the pty master")
         boolean(sp, "--no-pivot",
-                        help="chroot instead of pivot_root (initramfs)")
+                    help="chroot instead of pivot_root (initramfs)")
         boolean(sp, "--no-new-keyring")
         sp.add_argument("--preserve-fds", type=int, default=0, metavar="N",
                         help="pass fds 3..3+N-1 to the process")
@@ -6754,10 +6751,10 @@ def build_parser(only=None):
     sp = cmd("kill", "send a signal to the container's process")
     sp.add_argument("signal", nargs="?", default="SIGTERM")
     boolean(sp, "--all", "-a",
-                    help="signal every process of the container")
+                help="signal every process of the container")
     sp = cmd("delete", "delete a stopped container")
     boolean(sp, "--force", "-f",
-                    help="kill a running container first")
+                help="kill a running container first")
     sp = cmd("run", "create and start a container, wait for it, delete it")
     creating(sp)
     boolean(sp, "--detach", "-d")
@@ -6874,8 +6871,8 @@ def cli(argv):
 
 
 class Terminated(BaseException):
-    """SIGTERM, SIGHUP or SIGQUIT reached a command: like Ctrl-C, it unwinds, so that
-    a create cut short removes what it made."""
+    """SIGTERM, SIGHUP or SIGQUIT reached a command: like Ctrl-C, it
+    unwinds, so that a create cut short removes what it made."""
 
     def __init__(self, signum):
         BaseException.__init__(self, signum)
