@@ -297,8 +297,8 @@ def warn(message):
 
 def say(message):
     """One line "brownie: ..." on stderr (which a caller may have closed)."""
-    if sys.stderr is not None:
-        sys.stderr.write("brownie: %s\n" % message)
+    if sys.stderr is not None:  # (one line, whatever a path in it holds)
+        sys.stderr.write("brownie: %s\n" % message.replace("\n", "\\n"))
 
 # ============================================================================
 # 3. config loading and validation (config.md, config-linux.md)
@@ -1900,6 +1900,18 @@ def console_pair():
     return _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM)
 
 
+def copy_window_size(master):
+    """The caller's terminal size onto the pty (where stdin is a terminal
+    with a size; else process.consoleSize stays)."""
+    if os.isatty(0):
+        import fcntl
+        import termios
+        size = fcntl.ioctl(0, termios.TIOCGWINSZ, b"\0" * 8)
+        rows, cols = struct.unpack("HHHH", size)[:2]
+        if rows and cols:
+            set_window_size(master, rows, cols)
+
+
 def proxy_terminal(master):
     """Be the console of a `run` or `exec` in the foreground: the caller's
     terminal in raw mode, copied to and from the pty master, the window size
@@ -1911,12 +1923,7 @@ def proxy_terminal(master):
     saved = termios.tcgetattr(0) if stdin_tty else None
 
     def resize(signum=None, frame=None):
-        if stdin_tty:
-            import fcntl
-            size = fcntl.ioctl(0, termios.TIOCGWINSZ, b"\0" * 8)
-            rows, cols = struct.unpack("HHHH", size)[:2]
-            if rows and cols:  # else keep process.consoleSize
-                set_window_size(master, rows, cols)
+        copy_window_size(master)
     try:
         if stdin_tty:
             tty.setraw(0)
@@ -6443,6 +6450,8 @@ def _create_and_start(container_id, bundle, root, detach, create_options):
     c = Container.create(container_id, bundle, root, **create_options)
     try:
         master = receive_console_master(console) if console else None
+        if master is not None:
+            copy_window_size(master)  # before the program looks (runc)
         c.start()
     except BaseException:
         c.delete(force=True)

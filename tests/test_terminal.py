@@ -166,3 +166,28 @@ def test_console_socket_nobody_listens_on(rt, tmp_path):
     rt.fails("create", "--bundle", b, "--console-socket", tmp_path / "nobody.sock",
              rt.new_id(), needles=["--console-socket", "cannot connect"])
     rt.assert_nothing_left()
+
+
+def test_run_in_the_foreground_passes_the_window_size_first(rt, tmp_path):
+    """The program sees the caller's terminal size from its first
+    instruction (runc), not 0x0 and a SIGWINCH later."""
+    import fcntl
+    import struct
+    import termios
+    b = terminal_bundle(tmp_path, sh("stty size; echo done"))
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    cid = rt.new_id()
+    p = subprocess.Popen(rt.argv("run", "--bundle", b, cid), stdin=slave, stdout=slave,
+                         stderr=slave, start_new_session=True)
+    os.close(slave)
+    try:
+        out = read_until(master, b"done")
+        assert b"40 120" in out, out
+        assert p.wait(timeout=30) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(master)
+    assert rt.list_ids() == []
