@@ -4,10 +4,14 @@ through it; consoleSize; the slave owned by the process's user; exec -t;
 `run` in the foreground as the terminal; and the errors."""
 
 import array
+import contextlib
+import fcntl
 import os
 import select
 import socket
+import struct
 import subprocess
+import termios
 import time
 
 import pytest
@@ -126,25 +130,34 @@ def test_exec_tty_through_a_console_socket(rt, tmp_path, console):
     rt.ok("delete", "--force", cid)
 
 
-def test_run_in_the_foreground_is_the_terminal(rt, tmp_path):
-    """Without a console socket, `run` relays between its own terminal (a
-    pty the test made) and the container's."""
-    b = terminal_bundle(tmp_path, sh("tty; read line; echo got-$line; exit 5"))
+@contextlib.contextmanager
+def run_under_a_pty(rt, bundle, rows=0, cols=0):
+    """`run` in the foreground with a pty the test made as its terminal:
+    yields (the pty master, the Popen); kills and reaps it in any case."""
     master, slave = os.openpty()
-    cid = rt.new_id()
-    p = subprocess.Popen(rt.argv("run", "--bundle", b, cid), stdin=slave, stdout=slave,
-                         stderr=slave, start_new_session=True)
+    if rows or cols:
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    p = subprocess.Popen(rt.argv("run", "--bundle", bundle, rt.new_id()), stdin=slave,
+                         stdout=slave, stderr=slave, start_new_session=True)
     os.close(slave)
     try:
-        assert b"/dev/pts/" in read_until(master, b"/dev/pts/")
-        os.write(master, b"hello\n")
-        assert b"got-hello" in read_until(master, b"got-hello")
-        assert p.wait(timeout=30) == 5
+        yield master, p
     finally:
         if p.poll() is None:
             p.kill()
             p.wait()
         os.close(master)
+
+
+def test_run_in_the_foreground_is_the_terminal(rt, tmp_path):
+    """Without a console socket, `run` relays between its own terminal (a
+    pty the test made) and the container's."""
+    b = terminal_bundle(tmp_path, sh("tty; read line; echo got-$line; exit 5"))
+    with run_under_a_pty(rt, b) as (master, p):
+        assert b"/dev/pts/" in read_until(master, b"/dev/pts/")
+        os.write(master, b"hello\n")
+        assert b"got-hello" in read_until(master, b"got-hello")
+        assert p.wait(timeout=30) == 5
     assert rt.list_ids() == []
 
 
@@ -171,23 +184,9 @@ def test_console_socket_nobody_listens_on(rt, tmp_path):
 def test_run_in_the_foreground_passes_the_window_size_first(rt, tmp_path):
     """The program sees the caller's terminal size from its first
     instruction (runc), not 0x0 and a SIGWINCH later."""
-    import fcntl
-    import struct
-    import termios
     b = terminal_bundle(tmp_path, sh("stty size; echo done"))
-    master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-    cid = rt.new_id()
-    p = subprocess.Popen(rt.argv("run", "--bundle", b, cid), stdin=slave, stdout=slave,
-                         stderr=slave, start_new_session=True)
-    os.close(slave)
-    try:
+    with run_under_a_pty(rt, b, 40, 120) as (master, p):
         out = read_until(master, b"done")
         assert b"40 120" in out, out
         assert p.wait(timeout=30) == 0
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        os.close(master)
     assert rt.list_ids() == []
